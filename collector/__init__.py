@@ -1,0 +1,3 @@
+"""isop: an open-source intelligence collector for investigators of online piracy."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,348 @@
+"""The ``isop`` command line: a thin layer over the packages that do the work.
+
+Exit codes are :class:`collector.exitcodes.ExitCode`: 0 ok, 1 failure, 2 bad usage or
+configuration, 3 locked by another run.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from collector import __version__
+from collector.config import Config, ConfigError, as_toml, load_config
+from collector.exitcodes import ExitCode
+
+
+class UsageProblem(click.ClickException):
+    """Bad configuration or arguments: one line, exit code 2."""
+
+    exit_code = ExitCode.USAGE
+
+
+class Failure(click.ClickException):
+    exit_code = ExitCode.FAILURE
+
+
+def _config(ctx: click.Context) -> Config:
+    obj = ctx.find_root().obj
+    if obj.get("config") is None:
+        try:
+            obj["config"] = load_config(obj.get("config_path"))
+        except ConfigError as e:
+            raise UsageProblem(str(e)) from None
+    return obj["config"]
+
+
+def _open_store(config: Config):
+    from storage.db import StoreError
+    from storage.migrate import ensure_store
+
+    try:
+        return ensure_store(config.storage.url)
+    except StoreError as e:
+        raise Failure(str(e)) from None
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), envvar="ISOP_CONFIG",
+              help="Config file (TOML). Default: $ISOP_CONFIG, else config/isop.toml.")
+@click.version_option(__version__, prog_name="isop", message="%(prog)s %(version)s")
+@click.pass_context
+def cli(ctx: click.Context, config_path: str | None) -> None:
+    """isop: find piracy sites, see who runs and hosts them, keep the evidence.
+
+    An open-source intelligence collector for online-piracy investigators.
+    """
+    ctx.ensure_object(dict)
+    ctx.obj["config_path"] = config_path
+
+
+# --- config -------------------------------------------------------------------------------
+
+
+@cli.group("config")
+def config_group() -> None:
+    """Show and check the configuration."""
+
+
+@config_group.command("show")
+@click.pass_context
+def config_show(ctx: click.Context) -> None:
+    """Print the effective configuration (file plus environment overrides) as TOML."""
+    click.echo(as_toml(_config(ctx)), nl=False)
+
+
+@config_group.command("check")
+@click.pass_context
+def config_check(ctx: click.Context) -> None:
+    """Validate the configuration; exit 2 with the problem if it is not usable."""
+    config = _config(ctx)
+    click.echo(f"config ok ({config.source or 'built-in defaults'})")
+
+
+# --- store --------------------------------------------------------------------------------
+
+
+@cli.group("db")
+def db_group() -> None:
+    """Create and migrate the store (SQLite or PostgreSQL)."""
+
+
+@db_group.command("upgrade")
+@click.option("--revision", default="head", show_default=True, help="Alembic revision to go to.")
+@click.pass_context
+def db_upgrade(ctx: click.Context, revision: str) -> None:
+    """Create the store or bring it to the latest schema."""
+    from storage.db import StoreError
+    from storage.migrate import upgrade
+
+    config = _config(ctx)
+    try:
+        rev = upgrade(config.storage.url, revision)
+    except StoreError as e:
+        raise Failure(str(e)) from None
+    click.echo(f"store at revision {rev}: {_safe_url(config.storage.url)}")
+
+
+@db_group.command("status")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
+              help="Output format.")
+@click.pass_context
+def db_status(ctx: click.Context, fmt: str) -> None:
+    """Show the store's revision and how many rows each table holds."""
+    from storage.migrate import current_revision
+    from storage.stats import table_counts
+
+    config = _config(ctx)
+    engine = _open_store(config)
+    counts = table_counts(engine)
+    info = {"url": _safe_url(config.storage.url), "revision": current_revision(engine), "tables": counts}
+    engine.dispose()
+    if fmt == "json":
+        click.echo(json.dumps(info, indent=2))
+        return
+    click.echo(f"store {info['url']} at revision {info['revision']}")
+    for name, n in counts.items():
+        click.echo(f"  {name:<22} {n:>10}")
+
+
+def _safe_url(url: str) -> str:
+    from storage.migrate import _redact
+
+    return _redact(url)
+
+
+# --- sandbox ------------------------------------------------------------------------------
+
+
+def _parse_latency(value: str | None) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for part in filter(None, (p.strip() for p in (value or "").split(","))):
+        name, _, ms = part.partition("=")
+        try:
+            out[name.strip()] = float(ms)
+        except ValueError:
+            raise click.BadParameter(f"{part!r}: expected SERVICE=MILLISECONDS", param_hint="--latency") from None
+        if name.strip() not in ("dns", "http", "rdap", "whois"):
+            raise click.BadParameter(f"{name!r}: services are dns, http, rdap, whois", param_hint="--latency")
+    return out
+
+
+def _load_world(world: str | None):
+    from collector.sandbox.world import WorldError, load_world
+
+    try:
+        return load_world(world)
+    except WorldError as e:
+        raise UsageProblem(str(e)) from None
+
+
+@cli.group("sandbox")
+def sandbox_group() -> None:
+    """The sandbox world: a local mini-internet of piracy and legitimate sites."""
+
+
+@sandbox_group.command("serve")
+@click.option("--world", type=click.Path(file_okay=False, exists=True), help="World folder (default: config/sandbox/default).")
+@click.option("--ports-file", type=click.Path(dir_okay=False), default="data/sandbox/ports.json", show_default=True,
+              help="Where to write the ports (JSON); a ready isop config is written beside it.")
+@click.option("--state-dir", type=click.Path(file_okay=False), default="data/sandbox", show_default=True,
+              help="Where the sandbox CA key and certificate are kept.")
+@click.option("--latency", help="Added latency per answer, e.g. dns=30,rdap=150,whois=150,http=0 (ms).")
+@click.option("--dns-port", type=int, default=0, show_default=True, help="DNS port (0: any free port).")
+@click.option("--proxy-port", type=int, default=0, show_default=True, help="Proxy port (0: any free port).")
+def sandbox_serve(world: str | None, ports_file: str, state_dir: str, latency: str | None,
+                  dns_port: int, proxy_port: int) -> None:
+    """Serve the sandbox world on 127.0.0.1 until interrupted.
+
+    Prints the proxy and DNS ports and writes them (JSON) to --ports-file, with a ready
+    isop config (isop-sandbox.toml) beside it. Nothing here connects outside 127.0.0.0/8.
+    """
+    from collector.sandbox.server import serve_forever
+
+    loaded = _load_world(world)
+    serve_forever(loaded, ports_file=Path(ports_file), state_dir=Path(state_dir),
+                  latency_overrides=_parse_latency(latency), dns_port=dns_port, proxy_port=proxy_port)
+
+
+@sandbox_group.command("check")
+@click.option("--world", type=click.Path(file_okay=False, exists=True), help="World folder (default: config/sandbox/default).")
+def sandbox_check(world: str | None) -> None:
+    """Validate a world folder and summarise it."""
+    loaded = _load_world(world)
+    sites = loaded.sites
+    click.echo(f"world {loaded.name!r}: {len(loaded.domains)} domains, {len(sites)} web sites, "
+               f"{len(loaded.networks)} networks, {len(loaded.registrars)} registrars, "
+               f"{len(loaded.registries)} registries")
+
+
+@sandbox_group.command("grade")
+@click.option("--world", type=click.Path(file_okay=False, exists=True), help="World folder (default: config/sandbox/default).")
+@click.pass_context
+def sandbox_grade(ctx: click.Context, world: str | None) -> None:
+    """Grade the store's verdicts against the world's answer key (for courses and tests)."""
+    from collector.sandbox.grading import grade
+    from storage.db import session_factory
+
+    loaded = _load_world(world)
+    engine = _open_store(_config(ctx))
+    with session_factory(engine)() as session:
+        g = grade(session, loaded)
+    engine.dispose()
+    click.echo(g.summary())
+    for note in g.notes:
+        click.echo("  " + note)
+
+
+@sandbox_group.command("sites")
+@click.option("--world", type=click.Path(file_okay=False, exists=True), help="World folder (default: config/sandbox/default).")
+@click.option("--answers", is_flag=True, help="Also show the answer key (category, operator, notes) - for trainers.")
+def sandbox_sites(world: str | None, answers: bool) -> None:
+    """List the world's web sites and seeds, for trainees exploring the range."""
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    loaded = _load_world(world)
+    table = Table(title=f"sandbox world {escape(loaded.name)}")
+    table.add_column("host")
+    table.add_column("schemes")
+    if answers:
+        table.add_column("piracy")
+        table.add_column("category")
+        table.add_column("operator")
+        table.add_column("notes", overflow="fold")
+    for domain in loaded.domains.values():
+        for site in domain.sites:
+            schemes = ",".join(s for s, on in (("https", site.https), ("http", site.http != "off")) if on)
+            row = [escape(site.host), schemes]
+            if answers:
+                t = domain.truth
+                row += ["yes" if t.piracy else "no", t.category, escape(t.operator), escape(t.notes)]
+            table.add_row(*row)
+    Console().print(table)
+    seeds = loaded.seeds_path()
+    if seeds.is_file():
+        click.echo("seeds: " + ", ".join(line.strip() for line in seeds.read_text().splitlines()
+                                         if line.strip() and not line.startswith("#")))
+
+
+# --- crawl --------------------------------------------------------------------------------
+
+
+@cli.command("crawl")
+@click.option("--seeds", "seeds_file", type=click.Path(dir_okay=False), help="Seed file: one URL a line, # comments.")
+@click.option("--url", help="Targeted crawl of one site: deeper, its redirects and mirrors only.")
+@click.option("--max-pages", type=click.IntRange(min=1), help="Page budget for this crawl (default from [crawl]).")
+@click.option("--depth", type=click.IntRange(min=0), help="Link depth limit (default from [crawl]).")
+@click.option("--job", help="Job name for the lock and resume state (default: derived from the arguments).")
+@click.option("--fresh", is_flag=True, help="Start over instead of resuming an interrupted run of the same job.")
+@click.option("--progress/--no-progress", default=None,
+              help="Show progress (default: on when stderr is a terminal, off under cron).")
+@click.pass_context
+def crawl(ctx: click.Context, seeds_file: str | None, url: str | None, max_pages: int | None,
+          depth: int | None, job: str | None, fresh: bool, progress: bool | None) -> None:
+    """Discover piracy sites from seeds (--seeds) or crawl one site in depth (--url)."""
+    from collector.crawl import CrawlInputError, CrawlRequest, run_crawl
+    from collector.locks import LockHeld
+    from storage.db import StoreError
+
+    if bool(seeds_file) == bool(url):
+        raise UsageProblem("give exactly one of --seeds FILE or --url URL")
+    config = _config(ctx)
+    req = CrawlRequest(seeds_file=seeds_file, url=url, max_pages=max_pages, depth=depth, job=job, fresh=fresh,
+                       progress=sys.stderr.isatty() if progress is None else progress)
+    try:
+        result = run_crawl(config, req)
+    except CrawlInputError as e:
+        raise UsageProblem(str(e)) from None
+    except LockHeld as e:
+        click.echo(f"Error: {e}", err=True)
+        raise SystemExit(ExitCode.LOCKED) from None
+    except StoreError as e:
+        raise Failure(str(e)) from None
+    for problem in result.seed_problems:
+        click.echo(f"warning: {problem}", err=True)
+    from collector.views import print_crawl_summary
+
+    print_crawl_summary(config, result)
+    if result.outcome != "ok":
+        raise Failure(f"crawl run {result.run_id} ended {result.outcome}; run the same command again to resume")
+
+
+# --- evidence -----------------------------------------------------------------------------
+
+
+@cli.group("evidence")
+def evidence_group() -> None:
+    """Check the evidence kept by crawls (WARC files, screenshots, manifests)."""
+
+
+@evidence_group.command("verify")
+@click.option("--run", "run_id", type=click.IntRange(min=1), help="Only this crawl run (default: every run).")
+@click.option("--quick", is_flag=True, help="Hash files only; skip re-reading every WARC record.")
+@click.pass_context
+def evidence_verify(ctx: click.Context, run_id: int | None, quick: bool) -> None:
+    """Re-check evidence files against their manifests; exit 1 on any mismatch."""
+    from rich.markup import escape
+
+    from spiders.evidence import verify
+
+    config = _config(ctx)
+    folder = Path(config.evidence.dir)
+    if not folder.is_dir():
+        raise Failure(f"evidence folder {folder} does not exist")
+    problems = verify(folder, run_id, deep=not quick)
+    for p in problems:
+        click.echo(f"{p.kind}: {escape(p.path)}: {p.detail}")
+    runs = sorted(d.name for d in (folder / "runs").iterdir()) if (folder / "runs").is_dir() else []
+    if problems:
+        raise Failure(f"{len(problems)} problem(s) in {folder}")
+    click.echo(f"evidence ok: {len(runs) if run_id is None else 1} run(s) in {folder} match their manifests")
+
+
+@cli.command("demo")
+@click.option("--world", type=click.Path(file_okay=False, exists=True), help="World folder (default: config/sandbox/default).")
+def demo(world: str | None) -> None:
+    """Run the main job end to end on SQLite against the sandbox world, and show the results."""
+    from collector.demo import run_demo
+
+    code = run_demo(world_dir=world)
+    if code:
+        raise SystemExit(code)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        cli.main(prog_name="isop", standalone_mode=True)
+    except KeyboardInterrupt:  # pragma: no cover - interactive
+        sys.exit(ExitCode.FAILURE)
+
+
+if __name__ == "__main__":
+    main()

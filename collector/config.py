@@ -1,0 +1,311 @@
+"""isop's configuration: one TOML file, typed and validated at start.
+
+Where the file comes from, first match wins: ``isop --config FILE``, the ``ISOP_CONFIG``
+environment variable, ``config/isop.toml`` in the working directory, then the
+``config/isop.toml`` shipped with isop.
+
+Single keys are overridden by environment variables named ``ISOP_<SECTION>_<KEY>`` in
+upper case, e.g. ``ISOP_STORAGE_URL=postgresql+psycopg://...`` or
+``ISOP_NETWORK_RESOLVERS=127.0.0.1:5353,127.0.0.1:5354`` (lists are comma separated,
+booleans are true/false/1/0).
+
+Every problem is a :class:`ConfigError` whose message is one line naming the key and what
+is wrong; the CLI turns it into exit code 2.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import tomllib
+import types
+import typing
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from collector import __version__
+
+PACKAGE_CONFIG_DIR = Path(__file__).resolve().parents[1] / "config"
+DEFAULT_CONFIG_NAME = "isop.toml"
+ENV_PREFIX = "ISOP_"
+
+
+class ConfigError(ValueError):
+    """A configuration that cannot be used; the message is one line for the user."""
+
+
+# --- value checks -------------------------------------------------------------------------
+
+
+def _check_db_url(value: str) -> str:
+    scheme = value.split(":", 1)[0]
+    if "://" not in value or scheme.split("+")[0] not in ("sqlite", "postgresql"):
+        raise ValueError("must be a sqlite:/// or postgresql:// URL")
+    return value
+
+
+def _check_proxy(value: str) -> str:
+    if not value:
+        return value
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("must be an http://host:port proxy URL")
+    try:
+        parts.port  # noqa: B018 - raises on a bad port
+    except ValueError:
+        raise ValueError("has a bad port") from None
+    return value
+
+
+def parse_host_port(value: str, default_port: int = 53) -> tuple[str, int]:
+    """Split ``host:port`` (or ``[v6]:port``, or a bare address) into its parts."""
+    value = value.strip()
+    if value.startswith("["):
+        host, _, rest = value[1:].partition("]")
+        port = rest.lstrip(":") or str(default_port)
+    elif value.count(":") == 1:
+        host, port = value.split(":")
+    else:
+        host, port = value, str(default_port)
+    try:
+        ipaddress.ip_address(host)
+        number = int(port)
+    except ValueError:
+        raise ValueError(f"{value!r} is not an IP address with an optional :port") from None
+    if not 0 < number < 65536:
+        raise ValueError(f"{value!r} has a port out of range")
+    return host, number
+
+
+def _check_resolvers(value: tuple[str, ...]) -> tuple[str, ...]:
+    for item in value:
+        parse_host_port(item)
+    return value
+
+
+def _check_ca_bundle(value: str) -> str:
+    if value and not Path(value).is_file():
+        raise ValueError(f"no such file: {value}")
+    return value
+
+
+def _positive(value: float) -> float:
+    if value <= 0:
+        raise ValueError("must be greater than 0")
+    return value
+
+
+# --- the schema ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StorageConfig:
+    url: str = field(default="sqlite:///data/isop.db", metadata={"check": _check_db_url})
+    """SQLAlchemy URL of the store; sqlite paths are relative to the working directory."""
+    batch_size: int = field(default=500, metadata={"check": _positive})
+    """Rows written per transaction by the item pipelines."""
+
+
+@dataclass(frozen=True)
+class NetworkConfig:
+    proxy: str = field(default="", metadata={"check": _check_proxy})
+    """HTTP proxy for ALL egress (pages, browser, TLS, RDAP, WHOIS), via CONNECT. Empty: direct."""
+    resolvers: tuple[str, ...] = field(default=(), metadata={"check": _check_resolvers})
+    """DNS servers (``host:port``) for enrichment. Empty: the system's."""
+    ca_bundle: str = field(default="", metadata={"check": _check_ca_bundle})
+    """Extra CA certificates (PEM) trusted for verified connections, besides the system's."""
+    user_agent: str = f"isop/{__version__} (+https://github.com/isop-project/isop)"
+    timeout: float = field(default=20.0, metadata={"check": _positive})
+    """Seconds before any single network operation gives up."""
+
+
+@dataclass(frozen=True)
+class EvidenceConfig:
+    dir: str = "data/evidence"
+    """Where WARC files, manifests and screenshots are written."""
+
+
+def _non_negative(value: float) -> float:
+    if value < 0:
+        raise ValueError("must be 0 or more")
+    return value
+
+
+@dataclass(frozen=True)
+class CrawlConfig:
+    max_pages: int = field(default=2000, metadata={"check": _positive})
+    """Pages fetched in one discovery crawl, all sites together."""
+    site_pages: int = field(default=40, metadata={"check": _positive})
+    """Pages fetched per site (registered domain) in a discovery crawl."""
+    depth: int = field(default=4, metadata={"check": _non_negative})
+    """Link depth from the seeds in a discovery crawl."""
+    targeted_pages: int = field(default=300, metadata={"check": _positive})
+    """Pages fetched in a targeted crawl (``isop crawl --url``)."""
+    targeted_depth: int = field(default=8, metadata={"check": _non_negative})
+    max_response_bytes: int = field(default=8 * 1024 * 1024, metadata={"check": _positive})
+    """Larger responses are cut off and recorded as truncated."""
+    download_timeout: float = field(default=30.0, metadata={"check": _positive})
+    retries: int = field(default=2, metadata={"check": _non_negative})
+    concurrency: int = field(default=16, metadata={"check": _positive})
+    per_domain_concurrency: int = field(default=2, metadata={"check": _positive})
+    autothrottle: bool = True
+    obey_robots: bool = False
+    """robots.txt says nothing to investigators; evidence must show what any visitor sees."""
+    render: bool = True
+    """Render pages that need JavaScript with Chromium (Playwright)."""
+    render_max_pages: int = field(default=50, metadata={"check": _non_negative})
+    render_timeout: float = field(default=20.0, metadata={"check": _positive})
+    chromium: str = "/usr/bin/chromium"
+    successor_probes: int = field(default=5, metadata={"check": _non_negative})
+    """For a domain ending in a number, how many following numbers to probe in DNS."""
+    url_shape_limit: int = field(default=30, metadata={"check": _positive})
+    """Distinct URLs per site with the same shape (digits and query values blanked): trap defence."""
+    screenshots: bool = True
+    """Screenshot the front page of every flagged site."""
+
+
+@dataclass(frozen=True)
+class Config:
+    storage: StorageConfig = field(default_factory=StorageConfig)
+    network: NetworkConfig = field(default_factory=NetworkConfig)
+    evidence: EvidenceConfig = field(default_factory=EvidenceConfig)
+    crawl: CrawlConfig = field(default_factory=CrawlConfig)
+    source: str = field(default="", metadata={"internal": True})
+    """The file this config was read from (empty: built-in defaults)."""
+
+    @classmethod
+    def sections(cls) -> dict[str, type]:
+        return {f.name: _resolve(cls, f.name) for f in fields(cls) if not f.metadata.get("internal")}
+
+
+def _resolve(cls: type, name: str) -> typing.Any:
+    return typing.get_type_hints(cls)[name]
+
+
+def _coerce(section: str, key: str, hint: typing.Any, value: typing.Any, from_env: bool) -> typing.Any:
+    where = f"[{section}] {key}"
+    origin = typing.get_origin(hint)
+    if origin is tuple:
+        if from_env and isinstance(value, str):
+            value = [v.strip() for v in value.split(",") if v.strip()]
+        if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+            raise ConfigError(f"config {where}: must be a list of strings")
+        return tuple(value)
+    if origin in (typing.Union, types.UnionType):
+        hint = next(a for a in typing.get_args(hint) if a is not type(None))
+    if hint is bool:
+        if from_env and isinstance(value, str) and value.lower() in ("1", "true", "yes", "0", "false", "no"):
+            return value.lower() in ("1", "true", "yes")
+        if not isinstance(value, bool):
+            raise ConfigError(f"config {where}: must be true or false, not {value!r}")
+        return value
+    if hint in (int, float):
+        if from_env and isinstance(value, str):
+            try:
+                value = hint(value)
+            except ValueError:
+                raise ConfigError(f"config {where}: must be a number, not {value!r}") from None
+        if isinstance(value, bool) or not isinstance(value, int | float) or (hint is int and not isinstance(value, int)):
+            raise ConfigError(f"config {where}: must be {'an integer' if hint is int else 'a number'}, not {value!r}")
+        return hint(value)
+    if hint is str:
+        if not isinstance(value, str):
+            raise ConfigError(f"config {where}: must be a string, not {value!r}")
+        return value
+    raise ConfigError(f"config {where}: unsupported type")  # pragma: no cover - schema bug
+
+
+def _build_section(name: str, cls: type, raw: dict, env: dict[str, str]) -> typing.Any:
+    if not isinstance(raw, dict):
+        raise ConfigError(f"config [{name}]: must be a table")
+    known = {f.name: f for f in fields(cls)}
+    unknown = sorted(set(raw) - set(known))
+    if unknown:
+        raise ConfigError(f"config [{name}] {unknown[0]}: unknown key (known: {', '.join(known)})")
+    values = {}
+    hints = typing.get_type_hints(cls)
+    for key, f in known.items():
+        env_name = f"{ENV_PREFIX}{name}_{key}".upper()
+        if env_name in env:
+            value = _coerce(name, key, hints[key], env[env_name], from_env=True)
+        elif key in raw:
+            value = _coerce(name, key, hints[key], raw[key], from_env=False)
+        else:
+            continue
+        check = f.metadata.get("check")
+        if check:
+            try:
+                value = check(value)
+            except ValueError as e:
+                source = env_name if env_name in env else f"[{name}] {key}"
+                raise ConfigError(f"config {source}: {e}") from None
+        values[key] = value
+    return cls(**values)
+
+
+def find_config_file(explicit: str | os.PathLike | None = None,
+                     env: typing.Mapping[str, str] | None = None) -> Path | None:
+    """The config file to read, by the precedence in this module's docstring."""
+    env = os.environ if env is None else env
+    if explicit:
+        return Path(explicit)
+    if env.get("ISOP_CONFIG"):
+        return Path(env["ISOP_CONFIG"])
+    for candidate in (Path.cwd() / "config" / DEFAULT_CONFIG_NAME, PACKAGE_CONFIG_DIR / DEFAULT_CONFIG_NAME):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def load_config(path: str | os.PathLike | None = None,
+                env: typing.Mapping[str, str] | None = None) -> Config:
+    """Read, validate and return the configuration; raises :class:`ConfigError`."""
+    env = dict(os.environ if env is None else env)
+    file = find_config_file(path, env)
+    raw: dict = {}
+    if file is not None:
+        try:
+            with open(file, "rb") as f:
+                raw = tomllib.load(f)
+        except FileNotFoundError:
+            raise ConfigError(f"config file {file}: not found") from None
+        except IsADirectoryError:
+            raise ConfigError(f"config file {file}: is a directory") from None
+        except tomllib.TOMLDecodeError as e:
+            raise ConfigError(f"config file {file}: not valid TOML: {e}") from None
+        except UnicodeDecodeError:
+            raise ConfigError(f"config file {file}: not UTF-8 text") from None
+    sections = Config.sections()
+    unknown = sorted(set(raw) - set(sections))
+    if unknown:
+        raise ConfigError(f"config [{unknown[0]}]: unknown section (known: {', '.join(sections)})")
+    built = {name: _build_section(name, cls, raw.get(name, {}), env) for name, cls in sections.items()}
+    return Config(**built, source=str(file) if file else "")
+
+
+def with_overrides(config: Config, **sections: dict[str, typing.Any]) -> Config:
+    """A copy of ``config`` with some keys replaced, e.g. ``storage={"url": ...}``."""
+    return replace(config, **{name: replace(getattr(config, name), **values)
+                              for name, values in sections.items()})
+
+
+def as_toml(config: Config) -> str:
+    """The effective configuration as TOML text (for ``isop config show``)."""
+    lines = [f"# effective isop configuration (from {config.source or 'built-in defaults'})"]
+    for name in Config.sections():
+        lines.append(f"\n[{name}]")
+        for f in fields(getattr(config, name)):
+            value = getattr(getattr(config, name), f.name)
+            lines.append(f"{f.name} = {_toml_value(value)}")
+    return "\n".join(lines) + "\n"
+
+
+def _toml_value(value: typing.Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, tuple | list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'

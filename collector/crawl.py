@@ -1,0 +1,240 @@
+"""Running a crawl: lock, record the run, map the config onto Scrapy, run, summarise.
+
+``isop crawl --seeds FILE`` (discovery) and ``isop crawl --url URL`` (targeted) both come
+here. The crawl itself runs in this process with Scrapy's CrawlerProcess; its state
+(``JOBDIR``) lives under ``data/jobs/<job>`` so a killed crawl resumes where it stopped,
+and the store is the ledger that makes resuming lose and duplicate nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import socket
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from collector import __version__
+from collector.config import Config
+from collector.locks import JobLock
+from collector.seeds import check_url, read_seed_file
+
+STATE_DIR = Path("data")
+
+
+@dataclass
+class CrawlRequest:
+    seeds_file: str | None = None
+    url: str | None = None
+    max_pages: int | None = None
+    depth: int | None = None
+    job: str | None = None
+    fresh: bool = False
+    """Start over instead of resuming an interrupted run of the same job."""
+    progress: bool = False
+
+
+@dataclass
+class CrawlResult:
+    run_id: int
+    outcome: str
+    counts: dict[str, Any] = field(default_factory=dict)
+    seed_problems: list[str] = field(default_factory=list)
+    resumed: bool = False
+
+
+class CrawlInputError(ValueError):
+    """Nothing to crawl (bad seeds, bad URL): exit code 2."""
+
+
+def job_name(req: CrawlRequest) -> str:
+    if req.job:
+        return req.job
+    what = f"url:{req.url}" if req.url else f"seeds:{Path(req.seeds_file).resolve()}"
+    return ("target-" if req.url else "discover-") + hashlib.sha256(what.encode()).hexdigest()[:12]
+
+
+def scrapy_settings(config: Config, req: CrawlRequest, run_id: int, jobdir: Path):
+    from scrapy.settings import Settings
+
+    import spiders.settings as defaults
+
+    c = config.crawl
+    s = Settings()
+    s.setmodule(defaults, priority="project")
+    targeted = bool(req.url)
+    launch = dict(s.getdict("PLAYWRIGHT_LAUNCH_OPTIONS"))
+    launch["executable_path"] = c.chromium
+    if config.network.proxy:
+        launch["proxy"] = {"server": config.network.proxy}
+    s.setdict({
+        "USER_AGENT": config.network.user_agent,
+        "ROBOTSTXT_OBEY": c.obey_robots,
+        "DOWNLOAD_TIMEOUT": c.download_timeout,
+        "DOWNLOAD_MAXSIZE": c.max_response_bytes,
+        "RETRY_TIMES": c.retries,
+        "CONCURRENT_REQUESTS": c.concurrency,
+        "CONCURRENT_REQUESTS_PER_DOMAIN": c.per_domain_concurrency,
+        "AUTOTHROTTLE_ENABLED": c.autothrottle,
+        "DEPTH_LIMIT": req.depth if req.depth is not None else (c.targeted_depth if targeted else c.depth),
+        "JOBDIR": str(jobdir),
+        "PLAYWRIGHT_LAUNCH_OPTIONS": launch,
+        "PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT": c.render_timeout * 1000,
+        "ISOP_STORAGE_URL": config.storage.url,
+        "ISOP_STORE_BATCH": min(config.storage.batch_size, 500),
+        "ISOP_RUN_ID": run_id,
+        "ISOP_EVIDENCE_DIR": config.evidence.dir,
+        "ISOP_PROXY": config.network.proxy,
+        "ISOP_RESOLVERS": list(config.network.resolvers),
+        "ISOP_DNS_TIMEOUT": min(config.network.timeout, 5.0),
+        "ISOP_MAX_PAGES": req.max_pages or (c.targeted_pages if targeted else c.max_pages),
+        "ISOP_SITE_PAGES": c.site_pages,
+        "ISOP_TARGETED_PAGES": req.max_pages or c.targeted_pages,
+        "ISOP_URL_SHAPE_LIMIT": c.url_shape_limit,
+        "ISOP_RENDER_ENABLED": c.render,
+        "ISOP_RENDER_MAX_PAGES": c.render_max_pages,
+        "ISOP_SUCCESSOR_PROBES": c.successor_probes,
+        "ISOP_PROGRESS": req.progress,
+        # Scrapy's own log goes to a file per run; the terminal shows progress and the summary.
+        "LOG_FILE": str(STATE_DIR / "logs" / f"crawl-{run_id}.log"),
+        "LOG_FILE_APPEND": True,
+        "LOG_LEVEL": "DEBUG" if os.environ.get("ISOP_DEBUG") else "INFO",
+    }, priority="cmdline")
+    return s
+
+
+def _start_run(engine, kind: str, job: str, arguments: dict) -> int:
+    from storage.db import session_factory
+    from storage.models import CrawlRun, RunKind
+
+    with session_factory(engine)() as s, s.begin():
+        run = CrawlRun(kind=RunKind(kind), job=job, arguments=arguments, hostname=socket.gethostname(),
+                       pid=os.getpid(), isop_version=__version__)
+        s.add(run)
+        s.flush()
+        return run.id
+
+
+def _finish_run(engine, run_id: int, outcome: str, counts: dict, error: str | None) -> None:
+    from storage.db import session_factory
+    from storage.models import CrawlRun, RunOutcome
+
+    with session_factory(engine)() as s, s.begin():
+        run = s.get(CrawlRun, run_id)
+        run.outcome = RunOutcome(outcome)
+        run.finished_at = datetime.now(UTC)
+        run.counts = counts
+        run.error = error
+
+
+def run_crawl(config: Config, req: CrawlRequest) -> CrawlResult:
+    """Run one crawl to the end; raises CrawlInputError, LockHeld or StoreError."""
+    from storage.migrate import ensure_store
+
+    problems: list[str] = []
+    if req.url:
+        try:
+            urls = [check_url(req.url)]
+        except ValueError as e:
+            raise CrawlInputError(f"--url {req.url!r}: {e}") from None
+    else:
+        from collector.seeds import SeedFileError
+
+        try:
+            seeds = read_seed_file(req.seeds_file)
+        except SeedFileError as e:
+            raise CrawlInputError(str(e)) from None
+        problems = seeds.problems
+        urls = seeds.urls
+        if not urls:
+            raise CrawlInputError(f"seed file {req.seeds_file}: no valid URL" +
+                                  (f" ({len(problems)} bad lines)" if problems else ""))
+
+    job = job_name(req)
+    with JobLock(STATE_DIR / "locks", job):
+        engine = ensure_store(config.storage.url)
+        jobdir = STATE_DIR / "jobs" / job
+        marker = jobdir / "isop-run.json"
+        resumed = False
+        if req.fresh and jobdir.exists():
+            import shutil
+
+            shutil.rmtree(jobdir)
+        if marker.is_file():
+            run_id = json.loads(marker.read_text())["run_id"]
+            resumed = True
+        else:
+            kind = "targeted" if req.url else "discovery"
+            run_id = _start_run(engine, kind, job, {"seeds_file": req.seeds_file, "url": req.url, "urls": urls,
+                                                     "max_pages": req.max_pages, "depth": req.depth})
+            jobdir.mkdir(parents=True, exist_ok=True)
+            marker.write_text(json.dumps({"run_id": run_id, "job": job}))
+        outcome, error, stats = "failed", None, {}
+        try:
+            stats = _run_scrapy(config, req, urls, run_id, jobdir, resumed)
+            reason = stats.get("finish_reason", "")
+            outcome = "ok" if reason in ("finished", "closespider_pagecount") else "interrupted"
+            if outcome != "ok":
+                error = f"crawl stopped: {reason}"
+        except BaseException as e:
+            error = f"{type(e).__name__}: {e}"[:1000]
+            raise
+        finally:
+            counts = _counts(stats)
+            _record_evidence(engine, run_id, Path(config.evidence.dir))
+            _finish_run(engine, run_id, outcome, counts, error)
+            if outcome == "ok":
+                import shutil
+
+                shutil.rmtree(jobdir, ignore_errors=True)
+            engine.dispose()
+    return CrawlResult(run_id, outcome, counts, problems, resumed)
+
+
+def _record_evidence(engine, run_id: int, evidence_dir: Path) -> None:
+    """Register the run's sealed evidence files (WARCs, screenshots, manifest) in the store."""
+    from spiders.evidence import parse_manifest, run_dir
+    from storage.crawl import record_evidence_files
+    from storage.db import session_factory
+
+    folder = run_dir(evidence_dir, run_id)
+    manifest_path = folder / "manifest.json"
+    if not manifest_path.is_file():
+        return
+    data = manifest_path.read_bytes()
+    manifest = parse_manifest(data)
+    prefix = folder.relative_to(evidence_dir)
+    files = [(f.kind, str(prefix / f.path), f.sha256, f.size) for f in manifest.files]
+    files.append(("manifest", str(prefix / "manifest.json"), hashlib.sha256(data).hexdigest(), len(data)))
+    with session_factory(engine)() as s, s.begin():
+        record_evidence_files(s, run_id, files, datetime.now(UTC))
+
+
+def _counts(stats: dict) -> dict[str, Any]:
+    keep = ("isop/pages/stored", "isop/sites/seen", "isop/sites/flagged", "isop/render/requests",
+            "isop/screenshots/taken", "isop/screenshots/failed", "isop/resume/done", "isop/resume/frontier",
+            "isop/hopping/successors", "downloader/request_count", "item_scraped_count", "finish_reason")
+    out = {k: stats[k] for k in keep if k in stats}
+    out.update({k: v for k, v in stats.items() if k.startswith(("isop/budget/", "isop/errors/"))})
+    return {k: (v if isinstance(v, int | float | str) else str(v)) for k, v in out.items()}
+
+
+def _run_scrapy(config: Config, req: CrawlRequest, urls: list[str], run_id: int, jobdir: Path,
+                resumed: bool) -> dict:
+    from scrapy.crawler import CrawlerProcess
+
+    from spiders.site_spider import SiteSpider
+
+    settings = scrapy_settings(config, req, run_id, jobdir)
+    (STATE_DIR / "logs").mkdir(parents=True, exist_ok=True)
+    process = CrawlerProcess(settings)
+    kwargs: dict[str, Any] = {"url": urls[0]} if req.url else {"urls": ",".join(urls)}
+    if resumed:
+        kwargs["resume_run"] = str(run_id)
+    crawler = process.create_crawler(SiteSpider)
+    process.crawl(crawler, **kwargs)
+    process.start()
+    return dict(crawler.stats.get_stats())

@@ -1,0 +1,1 @@
+/* popunderz v3.4.1 */(function(){var z=(document.currentScript&&document.currentScript.src.match(/zone=(\d+)/)||[])[1];var u="https://popunderz.com/go?z="+z+"&r="+encodeURIComponent(location.href);document.addEventListener("click",function o(){window.open(u,"_blank");document.removeEventListener("click",o)},{once:true})})();

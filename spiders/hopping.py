@@ -1,0 +1,105 @@
+"""Domain hopping: numbered successors, "we moved" notices and mirror lists.
+
+Korean webtoon and torrent sites move to the next number every few days (site101 ->
+site102, sometimes zero-padded), and announce the current domain on the old site, on
+link portals and in pop-ups; torrent and streaming brands hop across TLDs and proxies.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from storage.names import HostNameError, parse_host
+
+CONFIG_DIR = Path(__file__).resolve().parents[1] / "config" / "hopping"
+_TRAILING_NUMBER = re.compile(r"^(.*?[a-z-])(\d{1,6})$")
+_DOMAIN_IN_TEXT = re.compile(
+    r"(?<![\w.-])((?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+(?:[a-z]{2,24}|xn--[a-z0-9-]{2,59}))(?![\w-])", re.I)
+WINDOW = 160
+"""Characters after a phrase in which a domain name counts as announced."""
+
+
+def numbered_successors(domain: str, count: int) -> list[str]:
+    """The next ``count`` names of a numbered domain: toon101.com -> toon102.com, ...
+
+    Zero padding is kept (site09 -> site10, site010 -> site011). Names that do not end
+    in a number have none.
+    """
+    if count <= 0 or "." not in domain:
+        return []
+    label, _, suffix = domain.partition(".")
+    m = _TRAILING_NUMBER.match(label)
+    if not m:
+        return []
+    stem, digits = m.groups()
+    width = len(digits) if digits.startswith("0") else 0
+    n = int(digits)
+    return [f"{stem}{str(n + i).zfill(width)}.{suffix}" for i in range(1, count + 1)]
+
+
+def number_of(domain: str) -> tuple[str, int] | None:
+    """(stem.suffix, number) of a numbered domain, to order a chain; None otherwise."""
+    label, _, suffix = domain.partition(".")
+    m = _TRAILING_NUMBER.match(label)
+    return (f"{m.group(1)}.{suffix}", int(m.group(2))) if m else None
+
+
+def _load_phrases(name: str) -> tuple[str, ...]:
+    path = CONFIG_DIR / name
+    lines = path.read_text(encoding="utf-8").splitlines() if path.is_file() else []
+    return tuple(line.strip().lower() for line in lines if line.strip() and not line.startswith("#"))
+
+
+@dataclass(frozen=True)
+class HopPhrases:
+    notices: tuple[str, ...]
+    mirrors: tuple[str, ...]
+
+    @classmethod
+    def load(cls) -> HopPhrases:
+        return cls(_load_phrases("notices.txt"), _load_phrases("mirrors.txt"))
+
+
+def _domains_after(text: str, lowered: str, phrases: tuple[str, ...], own: str, first_only: bool) -> list[str]:
+    found: dict[str, None] = {}
+    for phrase in phrases:
+        start = 0
+        while (i := lowered.find(phrase, start)) != -1 and len(found) < 50:
+            window = text[i + len(phrase): i + len(phrase) + WINDOW]
+            for m in _DOMAIN_IN_TEXT.finditer(window):
+                try:
+                    host = parse_host(m.group(1))
+                except HostNameError:
+                    continue
+                if host.known_suffix and host.domain != own and not host.fqdn.endswith((".html", ".php", ".png", ".jpg")):
+                    found[host.domain] = None
+                    if first_only:
+                        break
+            start = i + len(phrase)
+    return list(found)
+
+
+def announced_domains(text: str, own_domain: str, phrases: HopPhrases) -> tuple[list[str], list[str]]:
+    """(domains announced as the new home, domains listed as mirrors) in visible text."""
+    text = text[:500_000]
+    lowered = text.lower()
+    moved = _domains_after(text, lowered, phrases.notices, own_domain, first_only=True)
+    mirrors = [d for d in _domains_after(text, lowered, phrases.mirrors, own_domain, first_only=False)
+               if d not in moved]
+    return moved, mirrors
+
+
+def brand_of(domain: str) -> str:
+    """The brand in a registered domain: its first label without digits and hyphens."""
+    return re.sub(r"[\d-]+", "", domain.split(".", 1)[0].lower())
+
+
+def same_brand(a: str, b: str) -> bool:
+    """Whether two domains carry the same brand (baytorrents.to, baytorrents-proxy.net,
+    xbaytorrents.ws; toon101.com, toon102.com) — what makes a listed domain a mirror."""
+    ba, bb = brand_of(a), brand_of(b)
+    if min(len(ba), len(bb)) < 4:
+        return ba == bb and bool(ba)
+    return ba in bb or bb in ba

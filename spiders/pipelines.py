@@ -1,0 +1,309 @@
+"""Item pipelines: site verdicts, evidence (WARC), and the store.
+
+Blocking work never runs on the reactor thread: the WARC writer and the database each
+get one worker thread of their own (so their writes stay in order), and the pipelines
+await them. Items flow in the order of ``ITEM_PIPELINES``:
+
+    ClassifyPipeline (300) -> EvidencePipeline (500) -> StorePipeline (800)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from scrapy.exceptions import NotConfigured
+
+from spiders.items import DownloadItem, IndicatorItem, PageItem, RelationItem, ScreenshotItem
+from storage.names import HostNameError, parse_host
+
+log = logging.getLogger(__name__)
+
+
+def _site(url: str) -> str | None:
+    from urllib.parse import urlsplit
+
+    try:
+        return parse_host(urlsplit(url).hostname or "").domain
+    except (HostNameError, ValueError):
+        return None
+
+
+async def _in_thread(executor: ThreadPoolExecutor, fn, *args) -> Any:
+    return await asyncio.wrap_future(executor.submit(fn, *args))
+
+
+class ClassifyPipeline:
+    """Keeps a bounded :class:`~spiders.classify.SiteState` per site and re-computes the
+    site's verdict as its pages arrive. The final pass at close adds what the link graph
+    says (flagged sites linking in and out, embeds of the site as a player on flagged
+    sites, what the site's flagged links are), then lets domains that only redirect or
+    announce a move inherit the verdict of the site they hand over to."""
+
+    MAX_LINK_TARGETS = 500
+
+    def __init__(self, crawler, screenshots: int = 0) -> None:
+        from spiders.classify import Classifier
+
+        self.crawler = crawler
+        self.screenshots_left = screenshots
+        self.classifier = Classifier.load()
+        self.states: dict[str, Any] = {}
+        self.pages: dict[str, int] = {}
+        self.links_out: dict[str, set[str]] = {}
+        self.embeds_out: dict[str, set[str]] = {}
+        self.hops: dict[str, tuple[str, str]] = {}
+        """site -> (the site it redirects or moved to, relation kind)."""
+        self.verdicts: dict[str, Any] = {}
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        s = crawler.settings
+        if not s.getbool("ISOP_CLASSIFY_ENABLED", True):
+            raise NotConfigured("ISOP_CLASSIFY_ENABLED is off")
+        return cls(crawler, s.getint("ISOP_SCREENSHOTS_MAX", 100) if s.getbool("ISOP_SCREENSHOTS", True) else 0)
+
+    def process_item(self, item):
+        if isinstance(item, RelationItem):
+            if item.kind in ("redirect", "announced") and item.from_host != item.to_host:
+                self.hops.setdefault(item.from_host, (item.to_host, item.kind))
+            return item
+        if not isinstance(item, PageItem) or item.status is None:
+            return item
+        site = _site(item.final_url)
+        if not site:
+            return item
+        from spiders.classify import SiteState
+
+        state = self.states.setdefault(site, SiteState())
+        state.add(item.signals)
+        self.pages[site] = self.pages.get(site, 0) + 1
+        out = self.links_out.setdefault(site, set())
+        embeds = self.embeds_out.setdefault(site, set())
+        for link in item.links:
+            target = _site(link.url)
+            if not target or target == site:
+                continue
+            if len(out) < self.MAX_LINK_TARGETS:
+                out.add(target)
+            if link.kind == "iframe" and len(embeds) < self.MAX_LINK_TARGETS:
+                embeds.add(target)
+        verdict = state.verdict(self.classifier)
+        previous = self.verdicts.get(site)
+        self.verdicts[site] = verdict
+        if previous is None or (previous.is_piracy, previous.category) != (verdict.is_piracy, verdict.category) \
+                or abs(previous.score - verdict.score) >= 0.05:
+            item.site_verdict = (site, verdict, self.pages[site])
+        if verdict.is_piracy and (previous is None or not previous.is_piracy):
+            self.crawler.stats.inc_value("isop/sites/flagged")
+            self._screenshot(item.final_url)
+        return item
+
+    def _screenshot(self, url: str) -> None:
+        """Schedule a screenshot of the flagged site's front page (in the same crawl, so it
+        lands in the run's evidence before the manifest seals it)."""
+        spider = self.crawler.spider
+        if self.screenshots_left <= 0 or not hasattr(spider, "screenshot_request"):
+            return
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(url)
+        self.screenshots_left -= 1
+        self.crawler.engine.crawl(spider.screenshot_request(f"{parts.scheme}://{parts.netloc}/"))
+
+    def neighbourhood(self, site: str, flagged: dict[str, str]) -> Any:
+        """What the link graph says about ``site``, given the flagged sites and their categories."""
+        from collections import Counter
+
+        from spiders.classify import Neighbourhood
+
+        inbound = sum(1 for src, targets in self.links_out.items() if src in flagged and site in targets)
+        embedded = sum(1 for src, targets in self.embeds_out.items() if src in flagged and site in targets)
+        out = self.links_out.get(site, set())
+        categories = Counter(flagged[t] for t in out if t in flagged)
+        return Neighbourhood(flagged_inbound=inbound, flagged_outbound=sum(categories.values()), hub_listed=False,
+                             embedded_by_flagged=embedded, outbound_categories=tuple(categories.most_common()))
+
+    def final_verdicts(self) -> dict[str, tuple[Any, int]]:
+        """Every site's verdict with its neighbourhood and hops, for the end of the crawl."""
+        flagged = {s: v.category for s, v in self.verdicts.items() if v.is_piracy}
+        out = {site: (state.verdict(self.classifier, self.neighbourhood(site, flagged)), self.pages.get(site, 0))
+                for site, state in self.states.items()}
+        # A domain that only hands over to a flagged site (301s, "we moved") belongs to it.
+        for site, (target, kind) in self.hops.items():
+            own = out.get(site)
+            if own is not None and own[0].is_piracy:
+                continue
+            seen = {site}
+            while target in self.hops and target not in seen and not (out.get(target) and out[target][0].is_piracy):
+                seen.add(target)
+                target = self.hops[target][0]
+            final = out.get(target)
+            if final is None or not final[0].is_piracy:
+                continue
+            v = final[0]
+            reason = f"hopping: {'redirects' if kind == 'redirect' else 'announces its move'} to {target} " \
+                     f"(flagged {v.category}, {v.score:.2f})"
+            out[site] = (type(v)(True, v.category, round(v.score * 0.95, 4), (reason, *v.signals[:3]), v.version),
+                         own[1] if own else 0)
+        return out
+
+
+class EvidencePipeline:
+    """Writes every fetched response to the run's WARC files, then drops the body."""
+
+    def __init__(self, evidence_dir: Path, run_id: int, software: str) -> None:
+        from spiders.evidence import WarcWriter
+
+        self.writer = WarcWriter(evidence_dir, run_id, software=software)
+        self.evidence_dir = evidence_dir
+        self.run_id = run_id
+        self.executor = ThreadPoolExecutor(1, thread_name_prefix="isop-warc")
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        s = crawler.settings
+        if not s.getbool("ISOP_EVIDENCE_ENABLED", True):
+            raise NotConfigured("ISOP_EVIDENCE_ENABLED is off")
+        from spiders.runs import run_id_of
+
+        run_id = run_id_of(crawler)
+        if not run_id:
+            raise NotConfigured("no ISOP_RUN_ID: evidence needs a crawl run")
+        from collector import __version__
+
+        return cls(Path(s.get("ISOP_EVIDENCE_DIR", "data/evidence")), run_id, f"isop/{__version__}")
+
+    async def process_item(self, item):
+        if isinstance(item, ScreenshotItem) and item.png is not None:
+            png, item.png = item.png, None
+            try:
+                await _in_thread(self.executor, self._write_screenshot, item, png)
+            except OSError as e:
+                log.error("screenshot not written for %s: %s", item.url, e)
+            return item
+        if isinstance(item, PageItem) and item.body is not None and item.status is not None:
+            body, item.body = item.body, None
+            try:
+                item.warc = await _in_thread(self.executor, self._write, item, body)
+            except OSError as e:  # a full disk must not lose the page's other facts
+                log.error("evidence not written for %s: %s", item.url, e)
+                item.error = (item.error or "") + f" evidence not written: {e.strerror or e}"[:200]
+        return item
+
+    def _write_screenshot(self, item: ScreenshotItem, png: bytes) -> None:
+        import hashlib
+
+        from spiders.evidence import save_screenshot
+
+        item.warc = self.writer.write_resource(url=item.url, content_type="image/png", data=png,
+                                               fetched_at=item.taken_at)
+        path = save_screenshot(self.evidence_dir, self.run_id, item.url, png)
+        item.path = str(path.relative_to(self.evidence_dir))
+        item.sha256 = hashlib.sha256(png).hexdigest()
+
+    def _write(self, item: PageItem, body: bytes):
+        status_reason = ""
+        return self.writer.write_response(
+            url=item.final_url, status=item.status, reason=status_reason, headers=item.headers, body=body,
+            fetched_at=item.fetched_at, request_headers=item.request_headers or None, ip=item.ip)
+
+    async def close_spider(self):
+        try:
+            await _in_thread(self.executor, self.writer.close)
+        finally:
+            self.executor.shutdown(wait=True)
+
+
+class StorePipeline:
+    """Buffers items and writes them to the store in batches, on its own thread."""
+
+    def __init__(self, crawler, url: str, run_id: int | None, batch_size: int, flush_seconds: float) -> None:
+        self.crawler = crawler
+        self.url = url
+        self.run_id = run_id
+        self.batch_size = batch_size
+        self.flush_seconds = flush_seconds
+        self.executor = ThreadPoolExecutor(1, thread_name_prefix="isop-store")
+        self.engine = None
+        self.batch = None
+        self.last_flush = 0.0
+        self.lock = asyncio.Lock()
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        s = crawler.settings
+        if not s.getbool("ISOP_STORE_ENABLED", True):
+            raise NotConfigured("ISOP_STORE_ENABLED is off")
+        from spiders.runs import run_id_of
+
+        return cls(crawler, s.get("ISOP_STORAGE_URL", "sqlite:///data/isop.db"), run_id_of(crawler) or None,
+                   s.getint("ISOP_STORE_BATCH", 200), s.getfloat("ISOP_STORE_FLUSH_SECONDS", 2.0))
+
+    def _new_batch(self):
+        from storage.crawl import CrawlBatch
+
+        return CrawlBatch()
+
+    async def open_spider(self):
+        from storage.migrate import ensure_store
+
+        self.engine = await _in_thread(self.executor, ensure_store, self.url)
+        self.batch = self._new_batch()
+        self.last_flush = asyncio.get_running_loop().time()
+
+    async def process_item(self, item):
+        if isinstance(item, PageItem):
+            self.batch.pages.append(item)
+            verdict = getattr(item, "site_verdict", None)
+            if verdict:
+                site, v, pages = verdict
+                self.batch.verdicts[site] = v
+                self.batch.pages_seen[site] = pages
+            self.crawler.stats.inc_value("isop/pages/stored")
+        elif isinstance(item, DownloadItem):
+            self.batch.downloads.append(item)
+        elif isinstance(item, RelationItem):
+            self.batch.relations.append(item)
+        elif isinstance(item, ScreenshotItem) and item.path:
+            self.batch.screenshots.append(item)
+        elif isinstance(item, IndicatorItem):
+            self.batch.indicators.append(item)
+        loop = asyncio.get_running_loop()
+        if len(self.batch) >= self.batch_size or loop.time() - self.last_flush >= self.flush_seconds:
+            await self.flush()
+        return item
+
+    async def flush(self, extra_verdicts: dict | None = None) -> None:
+        async with self.lock:
+            batch, self.batch = self.batch, self._new_batch()
+            if extra_verdicts:
+                for site, (verdict, pages) in extra_verdicts.items():
+                    batch.verdicts[site] = verdict
+                    batch.pages_seen[site] = pages
+            self.last_flush = asyncio.get_running_loop().time()
+            if len(batch):
+                await _in_thread(self.executor, self._write, batch)
+
+    def _write(self, batch) -> None:
+        from storage.crawl import write_batch
+        from storage.db import session_factory
+
+        with session_factory(self.engine)() as session, session.begin():
+            counts = write_batch(session, self.run_id, batch, datetime.now(UTC))
+        for key, n in counts.items():
+            self.crawler.stats.inc_value(f"isop/store/{key}", n)
+
+    async def close_spider(self):
+        try:
+            classify = next((p for p in self.crawler.engine.scraper.itemproc.middlewares
+                             if isinstance(p, ClassifyPipeline)), None)
+            await self.flush(classify.final_verdicts() if classify else None)
+        finally:
+            self.executor.shutdown(wait=True)
+            if self.engine is not None:
+                self.engine.dispose()

@@ -1,0 +1,435 @@
+"""The spider behind both crawls: discovery (from seeds, across the web) and targeted
+(one site, its redirects and its mirrors, deeper).
+
+It only reads pages and decides what to follow; classification aggregates, evidence and
+storage happen in the item pipelines. Budgets and trap defences are in
+:mod:`spiders.budget`; rendering decisions here, rendering itself in scrapy-playwright.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import scrapy
+from parsel import Selector
+from scrapy.http import Response
+from twisted.python.failure import Failure
+
+from spiders.budget import EXEMPT
+from spiders.hopping import HopPhrases, announced_domains, numbered_successors, same_brand
+from spiders.items import (
+    DownloadItem,
+    IndicatorItem,
+    LinkOut,
+    PageItem,
+    RelationItem,
+    ScreenshotItem,
+)
+from spiders.links import extract_links
+from spiders.page import decode, guess_language, is_html
+from spiders.render import needs_render
+from storage.names import HostNameError, parse_host
+
+DOWNLOAD_EXTENSIONS = frozenset(
+    "exe msi dmg pkg apk xapk ipa deb rpm bin jar appimage zip rar 7z tar gz tgz bz2 xz zst iso img "
+    "mp4 mkv avi mov wmv flv webm m4v ts mp3 flac m4a aac wav ogg opus pdf epub mobi azw3 djvu cbz cbr".split())
+FOLLOW_KINDS = ("anchor", "iframe", "redirect", "js")
+MAX_VISIBLE_TEXT = 300_000
+HASH_DOWNLOADS_UP_TO = 1_048_576
+"""Downloads no larger than this are hashed (the bytes are never kept)."""
+
+
+NO_CRAWL_FILE = Path(__file__).resolve().parents[1] / "config" / "crawl" / "no_crawl.txt"
+
+
+def load_host_list(path: Path) -> frozenset[str]:
+    """Host suffixes, one a line, ``#`` comments."""
+    if not path.is_file():
+        return frozenset()
+    return frozenset(line.strip().lower().lstrip(".") for line in path.read_text(encoding="utf-8").splitlines()
+                     if line.strip() and not line.lstrip().startswith("#"))
+
+
+def host_matches(host: str, suffixes: frozenset[str]) -> bool:
+    """Whether ``host`` is one of ``suffixes`` or below one of them."""
+    host = host.lower().rstrip(".")
+    labels = host.split(".")
+    return any(".".join(labels[i:]) in suffixes for i in range(len(labels) - 1))
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def site_of(url: str) -> str | None:
+    try:
+        return parse_host(urlsplit(url).hostname or "").domain
+    except (HostNameError, ValueError):
+        return None
+
+
+def extension_of(url: str) -> str:
+    path = urlsplit(url).path.lower()
+    last = path.rsplit("/", 1)[-1]
+    return last.rsplit(".", 1)[-1] if "." in last else ""
+
+
+class SiteSpider(scrapy.Spider):
+    """``scrapy crawl discover -a seeds=FILE`` or ``scrapy crawl discover -a url=URL``.
+
+    Spider arguments: ``seeds`` (a seed file), ``urls`` (comma-separated), ``url`` (one
+    site: a targeted crawl). Everything else comes from settings (``ISOP_*``).
+    """
+
+    name = "discover"
+
+    def __init__(self, seeds: str | None = None, urls: str | list[str] | None = None, url: str | None = None,
+                 resume_run: str | int | None = None, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.targeted = bool(url)
+        start: list[str] = []
+        if url:
+            start.append(url)
+        if urls:
+            start.extend(u.strip() for u in (urls.split(",") if isinstance(urls, str) else urls) if u.strip())
+        if seeds:
+            from collector.seeds import read_seed_file
+
+            start.extend(read_seed_file(seeds).urls)
+        self.start_urls = start
+        self.allowed_sites: set[str] | None = None
+        self.site_page_budget: int | None = None
+        if self.targeted:
+            self.allowed_sites = {d for d in (site_of(u) for u in start) if d}
+        self.sites_seen: set[str] = set()
+        self.probed_stems: set[str] = set()
+        self.rendered = 0
+        self.rendered_per_site: dict[str, int] = {}
+        self.resume_run = int(resume_run) if resume_run else None
+        self.done: set[str] = set()
+
+    @classmethod
+    def from_crawler(cls, crawler, *args, **kwargs):
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        s = crawler.settings
+        spider.render_enabled = s.getbool("ISOP_RENDER_ENABLED", True)
+        spider.render_max = s.getint("ISOP_RENDER_MAX_PAGES", 50)
+        spider.render_per_site = s.getint("ISOP_RENDER_PER_SITE", 3)
+        spider.successor_probes = s.getint("ISOP_SUCCESSOR_PROBES", 5)
+        spider.resolvers = s.getlist("ISOP_RESOLVERS")
+        spider.dns_timeout = s.getfloat("ISOP_DNS_TIMEOUT", 3.0)
+        spider.phrases = HopPhrases.load()
+        spider.extractors = _Extractors.load(s)
+        spider.no_crawl = load_host_list(NO_CRAWL_FILE)
+        if spider.targeted:
+            spider.site_page_budget = s.getint("ISOP_TARGETED_PAGES", 300)
+        return spider
+
+    # --- requests -----------------------------------------------------------------------
+
+    async def start(self):
+        frontier: list[tuple[str, int]] = []
+        if self.resume_run:
+            frontier = await self._load_resume_state()
+        for url in self.start_urls:
+            if url not in self.done:
+                yield self.page_request(url, priority=100, seed=True)
+        for url, depth in frontier:
+            request = self.page_request(url, depth=depth)
+            if request is not None:
+                yield request
+
+    async def _load_resume_state(self) -> list[tuple[str, int]]:
+        """What an interrupted run already stored, and the links it had not yet fetched."""
+        from storage.crawl import resume_state
+        from storage.db import open_engine, session_factory
+
+        def load():
+            engine = open_engine(self.settings.get("ISOP_STORAGE_URL"))
+            try:
+                with session_factory(engine)() as session:
+                    return resume_state(session, self.resume_run, FOLLOW_KINDS)
+            finally:
+                engine.dispose()
+
+        done, frontier, sites = await asyncio.to_thread(load)
+        self.done.update(done)
+        self.sites_seen.update(sites)
+        budget = next((m for m in self.crawler.engine.scraper.spidermw.middlewares
+                       if hasattr(m, "admit")), None)
+        if budget is not None:
+            for url in done:
+                budget.admit(scrapy.Request(url), self.allowed_sites, self.site_page_budget)
+        self.crawler.stats.set_value("isop/resume/done", len(done))
+        self.crawler.stats.set_value("isop/resume/frontier", len(frontier))
+        return frontier
+
+    def page_request(self, url: str, priority: int = 0, seed: bool = False, **meta) -> scrapy.Request | None:
+        if url in self.done:
+            return None
+        if not seed and host_matches(urlsplit(url).hostname or "", self.no_crawl):
+            self.crawler.stats.inc_value("isop/budget/no_crawl")
+            return None
+        return scrapy.Request(url, callback=self.parse, errback=self.failed, priority=priority,
+                              meta={"isop_seed": seed, **meta})
+
+    # --- responses ----------------------------------------------------------------------
+
+    async def parse(self, response: Response):
+        fetched_at = now()
+        request_url = (response.meta.get("redirect_urls") or [response.url])[0]
+        redirects = list(zip(response.meta.get("redirect_urls", []),
+                             response.meta.get("redirect_reasons", []), strict=False))
+        item = PageItem(
+            url=request_url, final_url=response.url, status=response.status, fetched_at=fetched_at,
+            depth=response.meta.get("depth", 0), content_type=_header(response, b"Content-Type"),
+            content_length=len(response.body), content_sha256=hashlib.sha256(response.body).hexdigest(),
+            rendered=bool(response.meta.get("isop_rendered")),
+            redirects=[(u, int(r) if isinstance(r, int) else 0) for u, r in redirects],
+            headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, vs in response.headers.items() for v in vs],
+            request_headers=[(k.decode("latin-1"), v.decode("latin-1"))
+                             for k, vs in response.request.headers.items() for v in vs],
+            body=response.body, ip=str(response.ip_address) if response.ip_address else None,
+        )
+        final_site = site_of(response.url)
+        for old, _status in redirects:
+            if (old_site := site_of(old)) and final_site and old_site != final_site:
+                yield RelationItem(old_site, final_site, "redirect", fetched_at, old)
+                self._allow(final_site)
+
+        if not is_html(response):
+            yield item
+            return
+
+        text_html = decode(response)
+        sel = Selector(text=text_html, base_url=response.url)
+        title = " ".join(sel.xpath("//title//text()").getall()).strip()[:1000] or None
+        visible = " ".join(sel.xpath(
+            "//body//text()[not(ancestor::script) and not(ancestor::style) and not(ancestor::noscript)]"
+        ).getall())[:MAX_VISIBLE_TEXT]
+        visible = " ".join(visible.split())
+        item.title = title
+        item.language = guess_language(sel.xpath("/html/@lang").get() or _header(response, b"Content-Language"),
+                                       visible or text_html)
+        links = extract_links(sel, response.url)
+        if item.rendered:
+            plain = set(response.meta.get("isop_plain_links", ()))
+            links = [LinkOut(link.url, "js", link.text) if link.kind == "anchor" and link.url not in plain else link
+                     for link in links]
+        item.links = links
+        item.indicators = self.extractors.indicators(text_html, response.url)
+        item.signals = self.extractors.signals(response.url, response.status, title or "", text_html, visible,
+                                               links, item.language)
+        yield item
+
+        if response.status >= 400:
+            return
+        # Rendering: a page with scripts and hardly any text or links was built by script.
+        scripts = " ".join(sel.xpath("//script[not(@src)]/text()").getall())[:200_000]
+        if not item.rendered and self._wants_render(text_html, sel, visible, links, scripts, final_site):
+            self.rendered += 1
+            self.rendered_per_site[final_site] = self.rendered_per_site.get(final_site, 0) + 1
+            self.crawler.stats.inc_value("isop/render/requests")
+            yield scrapy.Request(response.url, callback=self.parse, errback=self.failed, dont_filter=True,
+                                 priority=50, meta={"playwright": True, "isop_rendered": True, EXEMPT: True,
+                                                    "depth": response.meta.get("depth", 0),
+                                                    "isop_plain_links": [lnk.url for lnk in links]})
+
+        # Domain hopping: notices and mirror lists, and numbered successors.
+        moved, listed = announced_domains(visible + "\n" + scripts, final_site or "", self.phrases)
+        # A listed domain is a mirror only when it carries the site's brand; other names in
+        # a proxy list are ordinary links (followed as such by a discovery crawl).
+        mirrors = [d for d in listed if final_site and same_brand(d, final_site)]
+        for domain, kind in [(d, "announced") for d in moved] + [(d, "mirror") for d in mirrors]:
+            yield RelationItem(final_site, domain, kind, fetched_at, response.url)
+            self._allow(domain)
+            if (request := self.page_request(f"https://{domain}/", priority=20)) is not None:
+                yield request
+        if final_site and final_site not in self.sites_seen:
+            self.sites_seen.add(final_site)
+            self.crawler.stats.inc_value("isop/sites/seen")
+            icon = sel.xpath("//link[contains(concat(' ', translate(@rel, 'ICON', 'icon'), ' '), ' icon ')]/@href").get()
+            icon_url = response.urljoin(icon.strip()) if icon and not icon.strip().startswith("data:") else \
+                response.urljoin("/favicon.ico")
+            if icon_url.startswith(("http://", "https://")):
+                yield scrapy.Request(icon_url, callback=self.favicon, errback=self.favicon_failed, priority=-5,
+                                     meta={EXEMPT: True, "download_maxsize": 1_048_576,
+                                           "isop_found_on": response.url})
+            async for out in self._probe_successors(final_site, fetched_at, response.url):
+                yield out
+
+        for link in links:
+            if link.kind not in FOLLOW_KINDS or link.url.startswith("magnet:"):
+                continue
+            target_site = site_of(link.url)
+            if extension_of(link.url) in DOWNLOAD_EXTENSIONS:
+                yield scrapy.Request(link.url, method="HEAD", callback=self.download_head,
+                                     errback=self.download_failed, priority=-10,
+                                     meta={"isop_found_on": response.url, "handle_httpstatus_all": True})
+                continue
+            new_site = target_site not in self.sites_seen
+            if (request := self.page_request(link.url, priority=10 if new_site else 0)) is not None:
+                yield request
+
+    def _allow(self, site: str | None) -> None:
+        if site and self.allowed_sites is not None:
+            self.allowed_sites.add(site)
+
+    def _wants_render(self, html: str, sel: Selector, visible: str, links: list[LinkOut], inline_script: str,
+                      site: str | None) -> bool:
+        if not self.render_enabled or self.rendered >= self.render_max or not site:
+            return False
+        if self.rendered_per_site.get(site, 0) >= self.render_per_site:
+            return False
+        anchors = sum(1 for link in links if link.kind == "anchor")
+        return needs_render(html, len(visible), anchors, len(sel.xpath("//script")), inline_script)
+
+    async def _probe_successors(self, site: str, seen_at: datetime, evidence_url: str):
+        names = numbered_successors(site, self.successor_probes)
+        if not names:
+            return
+        stem = names[0].rstrip("0123456789.") + names[0].split(".", 1)[1]
+        if stem in self.probed_stems:
+            return
+        self.probed_stems.add(stem)
+        live = await resolve_live(names, self.resolvers, self.dns_timeout)
+        self.crawler.stats.inc_value("isop/hopping/probes", len(names))
+        previous = site
+        for name in names:
+            if name in live:
+                self.crawler.stats.inc_value("isop/hopping/successors")
+                yield RelationItem(previous, name, "numbered", seen_at, evidence_url)
+                self._allow(name)
+                if (request := self.page_request(f"https://{name}/", priority=30)) is not None:
+                    yield request
+                previous = name
+
+    def failed(self, failure: Failure):
+        request = failure.request
+        message = failure.getErrorMessage() or failure.type.__name__
+        self.crawler.stats.inc_value(f"isop/errors/{failure.type.__name__}")
+        yield PageItem(url=request.url, final_url=request.url, status=None, fetched_at=now(),
+                       depth=request.meta.get("depth", 0), error=f"{failure.type.__name__}: {message}"[:500],
+                       rendered=bool(request.meta.get("isop_rendered")))
+
+    # --- favicons: hashed as Shodan does, to link sites that share one -----------------------
+
+    def favicon(self, response: Response):
+        ctype = (_header(response, b"Content-Type") or "").lower()
+        if response.status != 200 or not response.body or "html" in ctype:
+            return
+        from spiders.indicators import Found, favicon_mmh3
+
+        value = favicon_mmh3(response.body)
+        yield IndicatorItem(response.meta["isop_found_on"],
+                            [Found("favicon_mmh3", value, f"favicon {response.url}"[:120])], now())
+
+    def favicon_failed(self, failure: Failure):
+        self.crawler.stats.inc_value("isop/favicons/failed")
+        return None
+
+    # --- screenshots of flagged sites ------------------------------------------------------
+
+    def screenshot_request(self, url: str) -> scrapy.Request:
+        return scrapy.Request(url, callback=self.screenshot, errback=self.screenshot_failed, dont_filter=True,
+                              priority=40, meta={"playwright": True, "playwright_include_page": True,
+                                                 EXEMPT: True, "isop_screenshot": True})
+
+    async def screenshot(self, response: Response):
+        page = response.meta["playwright_page"]
+        try:
+            png = await page.screenshot(type="png", full_page=False, timeout=15_000)
+        finally:
+            await page.close()
+        self.crawler.stats.inc_value("isop/screenshots/taken")
+        yield ScreenshotItem(response.url, png, now())
+
+    async def screenshot_failed(self, failure: Failure):
+        page = failure.request.meta.get("playwright_page")
+        if page is not None:
+            await page.close()
+        self.crawler.stats.inc_value("isop/screenshots/failed")
+
+    # --- downloads: metadata and hash, never the bytes ------------------------------------
+
+    def download_head(self, response: Response):
+        size = _int(_header(response, b"Content-Length"))
+        ctype = _header(response, b"Content-Type")
+        if size is not None and size <= HASH_DOWNLOADS_UP_TO and response.status < 400:
+            yield scrapy.Request(response.url, callback=self.download_hash, errback=self.download_failed,
+                                 dont_filter=True, priority=-10,
+                                 meta={EXEMPT: True, "download_maxsize": HASH_DOWNLOADS_UP_TO,
+                                       "isop_found_on": response.meta["isop_found_on"],
+                                       "handle_httpstatus_all": True})
+            return
+        yield DownloadItem(response.url, response.meta["isop_found_on"], now(), ctype, size)
+
+    def download_hash(self, response: Response):
+        yield DownloadItem(response.url, response.meta["isop_found_on"], now(),
+                           _header(response, b"Content-Type"), len(response.body),
+                           hashlib.sha256(response.body).hexdigest() if response.status < 400 else None)
+
+    def download_failed(self, failure: Failure):
+        request = failure.request
+        yield DownloadItem(request.url, request.meta.get("isop_found_on", ""), now())
+
+
+class _Extractors:
+    """Indicator extraction and page signals, loaded once per crawl."""
+
+    def __init__(self, lists, classifier, page_input) -> None:
+        self.lists = lists
+        self.classifier = classifier
+        self.page_input = page_input
+
+    @classmethod
+    def load(cls, settings) -> _Extractors:
+        from spiders.classify import Classifier, PageInput
+        from spiders.indicators import IndicatorLists
+
+        return cls(IndicatorLists.load(), Classifier.load(), PageInput)
+
+    def indicators(self, html: str, url: str) -> list:
+        from spiders.indicators import extract
+
+        return extract(html, url, lists=self.lists)
+
+    def signals(self, url: str, status: int, title: str, html: str, text: str, links: list[LinkOut],
+                lang: str | None) -> list:
+        page = self.page_input(url=url, status=status, title=title, html=html, text=text,
+                               links=tuple((lnk.url, lnk.kind, lnk.text) for lnk in links), lang=lang)
+        return self.classifier.page_signals(page)
+
+
+async def resolve_live(names: list[str], resolvers: list[str], timeout: float) -> set[str]:
+    """Which of ``names`` have an A record, asked of ``resolvers`` concurrently."""
+    import dns.exception
+
+    from enrich.resolver import make_async_resolver
+
+    resolver = make_async_resolver(resolvers, timeout)
+
+    async def one(name: str) -> str | None:
+        try:
+            await resolver.resolve(name, "A")
+            return name
+        except (dns.exception.DNSException, OSError):
+            return None
+
+    return {n for n in await asyncio.gather(*(one(n) for n in names)) if n}
+
+
+def _header(response: Response, name: bytes) -> str | None:
+    value = response.headers.get(name)
+    return value.decode("latin-1")[:200] if value else None
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None

@@ -1,0 +1,72 @@
+"""Alembic, driven from code: the URL comes from isop's config, never from alembic.ini."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from storage.db import StoreError, normalise_url, open_engine
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+def alembic_config(url: str) -> AlembicConfig:
+    cfg = AlembicConfig(str(MIGRATIONS.parent / "alembic.ini"))
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.attributes["isop_url"] = normalise_url(url)
+    return cfg
+
+
+def head_revision() -> str:
+    return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def upgrade(url: str, revision: str = "head") -> str:
+    """Bring the store at ``url`` to ``revision``; returns the revision it is at."""
+    cfg = alembic_config(url)
+    try:
+        engine = open_engine(url)
+        with engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, revision)
+        rev = current_revision(engine)
+        engine.dispose()
+    except SQLAlchemyError as e:
+        raise StoreError(f"store {_redact(url)}: {_first_line(e)}") from None
+    return rev or ""
+
+
+def ensure_store(url: str) -> Engine:
+    """Open the store at ``url``, upgrading it to head first if it is behind."""
+    engine = open_engine(url)
+    try:
+        if current_revision(engine) != head_revision():
+            upgrade(url)
+    except SQLAlchemyError as e:
+        raise StoreError(f"store {_redact(url)}: {_first_line(e)}") from None
+    return engine
+
+
+def _first_line(e: Exception) -> str:
+    text = str(getattr(e, "orig", None) or e)
+    return text.strip().splitlines()[0] if text.strip() else type(e).__name__
+
+
+def _redact(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001 - a URL too broken to parse is shown as given
+        return url

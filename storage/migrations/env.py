@@ -1,0 +1,51 @@
+"""Alembic environment: the URL comes from isop's configuration, never from alembic.ini."""
+
+from __future__ import annotations
+
+from alembic import context
+
+from storage.db import normalise_url, open_engine
+from storage.models import Base
+
+config = context.config
+target_metadata = Base.metadata
+
+
+def _url() -> str:
+    url = config.attributes.get("isop_url")
+    if url:
+        return url
+    from collector.config import load_config
+
+    return normalise_url(load_config().storage.url)
+
+
+def run_migrations_offline() -> None:
+    context.configure(url=_url(), target_metadata=target_metadata, literal_binds=True,
+                      render_as_batch=True, compare_type=True)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_migrations_online() -> None:
+    connection = config.attributes.get("connection")
+    if connection is not None:
+        _run(connection)
+        return
+    engine = open_engine(_url())
+    with engine.begin() as conn:
+        _run(conn)
+    engine.dispose()
+
+
+def _run(connection) -> None:
+    context.configure(connection=connection, target_metadata=target_metadata,
+                      render_as_batch=True, compare_type=True)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+if context.is_offline_mode():
+    run_migrations_offline()
+else:
+    run_migrations_online()
