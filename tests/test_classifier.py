@@ -216,3 +216,63 @@ def clf_config_dir() -> Path:
     from spiders.classify import DEFAULT_CONFIG_DIR
 
     return DEFAULT_CONFIG_DIR
+
+
+def test_a_lone_word_of_another_language_is_not_evidence(clf):
+    # Indonesian "polisi" (police: editorial counter-evidence) inside a Turkish series title
+    tr = PageInput("https://dizi.example/", 200, "", """<html lang="tr"><title>Dizi İzle</title><body>
+        <p>Yabancı dizi izle, full hd dizi izle, reklamsız izle. Gece Yarısı Polisi 34. Bölüm izle</p></body></html>""")
+    sigs = clf.page_signals(tr)
+    assert not any(s.name == "lex_neg_editorial" for s in sigs)
+    assert clf.verdict([sigs]).is_piracy
+    # a Vietnamese page mislabelled lang="en": its vocabulary still counts (several terms)
+    vi = PageInput("https://phim.example/", 200, "", """<html lang="en"><title>Phim</title><body>
+        <p>Xem phim online miễn phí, phim vietsub, phim thuyết minh, xem phim HD</p></body></html>""")
+    assert any(s.name == "lex_streaming" and "(vi)" in s.detail for s in clf.page_signals(vi))
+
+
+def test_server_lists_count_as_embeds(clf):
+    html = """<ul class="servers"><li data-link="https://streamtape.com/e/abc">Streamtape</li>
+        <li data-link="//dood.yt/e/xyz">Dood</li><li data-embed="https://filemoon.sx/e/123">Filemoon</li></ul>"""
+    sigs = {s.name: s for s in clf.page_signals(PageInput("https://films.example/watch/1", 200, "", html))}
+    assert "video_embeds" in sigs and sigs["video_embeds"].weight >= 2.0
+
+
+def test_shop_with_implausible_discounts(clf):
+    products = "".join(f"<div><h3>Bag {i}</h3><del>€{1900 + i * 100}</del> <b>€{150 + i}</b> <span>-92%</span></div>"
+                       for i in range(4))
+    fake = PageInput("https://bags.example/", 200, "", f"<p>Top quality replica, 1:1 mirror quality</p>{products}")
+    v = clf.verdict([clf.page_signals(fake)])
+    assert v.is_piracy and v.category == "counterfeit"
+    assert any("discounts of 85%" in s for s in v.signals)
+    sale = PageInput("https://shop.example/", 200, "", "<p>Winter sale</p>" + "".join(
+        f"<div><h3>Coat {i}</h3><del>€{200 + i}</del> <b>€{120 + i}</b> <span>-40%</span></div>" for i in range(6)))
+    assert not any(s.name == "implausible_discounts" for s in clf.page_signals(sale))
+
+
+def test_ebook_files_and_paid_uploads(clf):
+    rows = "".join(f"<tr><td>Book {i}</td><td>978316148410{i}</td><td><a href='/dl/{i}.epub'>epub</a></td></tr>"
+                   for i in range(4))
+    sigs = {s.name for s in clf.page_signals(PageInput("https://books.example/", 200, "", f"<table>{rows}</table>"))}
+    assert "ebook_files" in sigs
+    host = PageInput("https://vids.example/", 200, "", "<p>Unlimited video hosting. Earn up to $40 per 10,000 views.</p>")
+    locker = PageInput("https://files.example/", 200, "", "<p>Our PPD program: earn $25 per 1000 downloads!</p>")
+    assert any(s.name == "pays_per_views" and s.category == "streaming" for s in clf.page_signals(host))
+    assert any(s.name == "pays_per_downloads" and s.category == "ddl" for s in clf.page_signals(locker))
+
+
+def test_player_hosts_and_link_hubs_from_the_graph(clf):
+    host = [[Signal("pays_per_views", "streaming", 1.2, "pays"), Signal("generic_player", "streaming", 0.3, "video")]]
+    assert not clf.verdict(host).is_piracy
+    v = clf.verdict(host, Neighbourhood(flagged_inbound=3, embedded_by_flagged=3))
+    assert v.is_piracy and v.category == "streaming" and any("embedded by 3" in s for s in v.signals)
+    # embedding alone is not enough (piracy sites embed trailers from legitimate hosts too)
+    assert not clf.verdict([[]], Neighbourhood(flagged_inbound=3, embedded_by_flagged=3)).is_piracy
+    hub = Neighbourhood(flagged_outbound=7, outbound_categories=(("torrent", 4), ("streaming", 3)))
+    v = clf.verdict([[Signal("lex_evasion", None, 0.6, "words: 'proxy list'")]], hub)
+    assert v.is_piracy and v.category == "torrent" and any("link hub" in s for s in v.signals)
+    few = Neighbourhood(flagged_outbound=4, outbound_categories=(("torrent", 4),))
+    assert not clf.verdict([[Signal("lex_evasion", None, 0.6, "x")]], few).is_piracy
+    # an anti-piracy page linking to the sites it reports stays negative
+    report = [[Signal("lex_neg_antipiracy", None, -1.8, "words"), Signal("lex_neg_editorial", None, -1.8, "words")]]
+    assert not clf.verdict(report, hub).is_piracy

@@ -341,7 +341,26 @@ def bigsite_page(route: Route, request: Request) -> Response:
     links = "\n".join(f'<li><a href="{prefix}{t}.html">Page {t}</a></li>' for t in targets)
     body = (f"<h1>Page {n}</h1>\n<p>{words}.</p>\n<ul>\n{links}\n</ul>\n"
             f'<p><a href="{prefix}?page={(n - 1) // BIGSITE_PER_INDEX + 1}">back to the archive</a></p>')
-    return Response.text(200, _page(f"Page {n}", body), "text/html; charset=utf-8")
+    return Response.text(200, _page(f"Page {n}", body + _padding(n, route.bytes - len(body) - 200)),
+                         "text/html; charset=utf-8")
+
+
+def _padding(n: int, size: int) -> str:
+    """About ``size`` characters of ordinary page weight (navigation, article text, an
+    inline script), so a generated site can weigh what real pages weigh (``bytes``)."""
+    if size <= 0:
+        return ""
+    nav = "<nav>" + "".join(f'<a href="/section/{k}/">Section {k}</a> ' for k in range(12)) + "</nav>\n"
+    script = ("<script>window.dataLayer=window.dataLayer||[];function gtag(){dataLayer.push(arguments);}"
+              "gtag('js',new Date());var cfg={page:" + str(n) + ",lazy:true,sizes:[320,640,1280]};</script>\n")
+    parts, used, k = [nav, script], len(nav) + len(script), 0
+    while used < size:
+        sentence = " ".join(_WORDS[(n + k * 3 + i * 5) % len(_WORDS)] for i in range(24))
+        para = f"<p class=\"para-{k % 7}\">{sentence.capitalize()}. {sentence}.</p>\n"
+        parts.append(para)
+        used += len(para)
+        k += 1
+    return "".join(parts)
 
 
 def huge_page(route: Route, request: Request) -> Response:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from spiders.classify.lexicon import Lexicon, normalise
+from spiders.classify.lexicon import Lexicon, Match, normalise
 from spiders.classify.model import CATEGORIES
 from spiders.classify.parse import Link, ParsedPage
 from spiders.classify.rules import HostList, Rules
@@ -31,6 +31,8 @@ _PERCENT_OFF = re.compile(
     r"|(?:save|up to|jusqu'à|hasta|até|до|giảm|hemat)\s?[-−]?(\d{2})\s?%"
 )
 _NUMBER = re.compile(r"\d+")
+_EBOOK_FILE = re.compile(r"\.(?:epub|mobi|azw3?|fb2(?:\.zip)?|djvu|cbz|cbr|lit|kfx)(?:$|[?#&])")
+_ISBN13 = re.compile(r"(?<!\d)97[89][- ]?(?:\d[- ]?){9}\d(?!\d)")
 
 
 @dataclass(frozen=True)
@@ -99,6 +101,8 @@ class FeatureExtractor:
             "|".join(re.escape(h) for h in sorted(ads.suffixes)) + "|" + "|".join(re.escape(w) for w in feats["ads"]["inline_markers"])
         )
         self._steep = int(feats["prices"]["steep_percent"])
+        self._implausible = int(feats["prices"].get("implausible_percent", 85))
+        self._rewards = {kind: re.compile("|".join(patterns)) for kind, patterns in feats["uploader_rewards"].items()}
         self._min_channels = int(feats["iptv"]["min_channels"])
         self._min_vod = int(feats["iptv"]["min_vod"])
         self._host_tokens = {cat: tuple(t.lower() for t in toks) for cat, toks in rules.host_tokens.items()}
@@ -123,19 +127,33 @@ class FeatureExtractor:
 
     def _vocabulary(self, page: ParsedPage) -> list[Finding]:
         out = []
-        for section in self._lexicon.sections:
-            m = self._lexicon.match(section, page.text)
+        body = {section: self._lexicon.match(section, page.text) for section in self._lexicon.sections}
+        title = {section: self._lexicon.match(section, page.title)
+                 for section in self._lexicon.sections if section in CATEGORIES and page.title}
+        keep = self._languages(page, body.values())
+        for section, m in body.items():
+            m = m.only(keep)
             if m.count:
                 out.append(Finding(f"lex_{section}", m.count, f"words: {m.describe()}"))
-            if section in CATEGORIES and page.title:
-                t = self._lexicon.match(section, page.title)
-                if t.count:
-                    out.append(Finding(f"title_{section}", t.count, f"title words: {t.describe(3)}"))
+        for section, t in title.items():
+            t = t.only(keep)
+            if t.count:
+                out.append(Finding(f"title_{section}", t.count, f"title words: {t.describe(3)}"))
         tags = Counter(re.sub(r"[\s.-]", "", m.group(0)) for m in self._release.finditer(page.text))
         if tags:
             shown = ", ".join(t for t, _ in tags.most_common(5))
             out.append(Finding("release_tags", len(tags), f"{len(tags)} release tags: {shown}"))
         return out
+
+    @staticmethod
+    def _languages(page: ParsedPage, matches: Iterable[Match]) -> frozenset[str]:
+        """Languages whose vocabulary counts on ``page``: English, the declared language, and
+        any language with at least two distinct terms on the page. A lone word of another
+        language is a false friend (Indonesian "polisi" in a Turkish series title), not evidence;
+        a mislabelled page (``lang="en"`` on a Vietnamese site) still has its language counted."""
+        per_lang = Counter(lang for m in matches for _, lang in m.terms)
+        keep = {"en", page.lang} | {lang for lang, n in per_lang.items() if n >= 2}
+        return frozenset(keep)
 
     # -- structure ----------------------------------------------------------------------
 
@@ -177,6 +195,12 @@ class FeatureExtractor:
             if found:
                 # distinct hosts count double: mirrors on several lockers are typical
                 out.append(Finding(name, sum(found.values()) + len(found), _hosts_detail(found, noun)))
+        books = {lk.url for lk in page.links if lk.kind == "anchor" and _EBOOK_FILE.search(lk.url.lower())}
+        isbns = len({re.sub(r"\D", "", m.group(0)) for m in _ISBN13.finditer(page.text[:100000])})
+        if books:
+            # a catalogue of ISBNs offered as files is a shadow library, not a shop page
+            out.append(Finding("ebook_files", len(books) + min(isbns, len(books)),
+                               f"{len(books)} e-book file link(s)" + (f" beside {isbns} ISBNs" if isbns else "")))
         return out
 
     def _streaming(self, page: ParsedPage) -> list[Finding]:
@@ -260,6 +284,11 @@ class FeatureExtractor:
             out.append(Finding("luxury_steep_discount", len(steep), f"{len(steep)} discounts of {max(steep)}%+ on {', '.join(sorted(brands)[:3])}"))
         if len(brands) >= 4 and len(prices) >= 5:
             out.append(Finding("luxury_catalogue", len(brands), f"{len(brands)} luxury brands with {len(prices)} prices"))
+        implausible = [v for v in steep if v >= self._implausible]
+        if len(implausible) >= 2:
+            # -90% on a shelf of products: no brand sells its own goods at a tenth of the price
+            out.append(Finding("implausible_discounts", len(implausible),
+                               f"{len(implausible)} discounts of {self._implausible}% or more (up to {max(implausible)}%)"))
         cheap = {m.group(0) for m in self._cheap_brand.finditer(text)}
         if cheap:
             out.append(Finding("cheap_luxury", len(cheap), "phrases: " + ", ".join(f"'{c}'" for c in sorted(cheap)[:3])))
@@ -272,6 +301,10 @@ class FeatureExtractor:
         if ads or inline:
             names = sorted(set(ads) | inline)
             out.append(Finding("ad_networks", len(names), "piracy-typical ad/popunder code: " + ", ".join(names[:3])))
+        for kind, pattern in self._rewards.items():
+            m = pattern.search(page.text[:50000])
+            if m:
+                out.append(Finding(f"pays_per_{kind}", 1, f"pays uploaders per {kind[:-1]}: '{m.group(0)[:60]}'"))
         labels = page.host.split(".")[:-1] if page.host else []
         hostname = ".".join(labels)
         for cat, tokens in self._host_tokens.items():

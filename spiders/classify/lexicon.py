@@ -36,6 +36,11 @@ class Match:
         """Number of distinct terms."""
         return len(self.terms)
 
+    def only(self, languages: frozenset[str]) -> Match:
+        """The same match restricted to terms of ``languages``."""
+        terms = tuple(t for t in self.terms if t[1] in languages)
+        return self if len(terms) == len(self.terms) else Match(terms, len(terms))
+
     def describe(self, limit: int = 4) -> str:
         """``"'watch free', 'full movie' (en); 'ver online' (es)"``, at most ``limit`` terms."""
         by_lang: dict[str, list[str]] = {}

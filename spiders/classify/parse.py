@@ -23,6 +23,9 @@ _TAG = re.compile(r"<[^<>]{0,2000}>")
 _SPACE = re.compile(r"\s+")
 _SKIP_TEXT = frozenset({"script", "style", "noscript", "template", "head"})
 _IMG_ATTRS = ("src", "data-src", "data-lazy-src", "data-original", "data-url")
+_SERVER_ATTRS = ("data-link", "data-embed", "data-video", "data-iframe", "data-player")
+"""Attributes of streaming sites' server lists (``<li data-link="https://host/e/id">``):
+the player a click loads into the page, read as an embed."""
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,7 @@ class ParsedPage:
     images: tuple[str, ...]
     markup: frozenset[str]  # facts such as "tag:article", "og:article", "schema:newsarticle"
     headers: str  # normalised text of table headers and list headings
+    lang: str = ""  # primary language subtag declared by the page (``<html lang>``), lower-case
 
 
 def host_of(url: str) -> str:
@@ -104,7 +108,10 @@ def parse_page(page: PageInput, limits: Limits) -> ParsedPage:
             root = None
 
     title = page.title or ""
+    lang = page.lang or ""
     if root is not None:
+        if not lang:
+            lang = root.get("lang") or root.get("xml:lang") or ""
         for count, el in enumerate(root.iter()):
             if count >= limits.max_elements:
                 break
@@ -167,6 +174,11 @@ def parse_page(page: PageInput, limits: Limits) -> ParsedPage:
                 title = el.text_content()[:300]
             if tag in ("th", "thead", "h1", "h2", "h3", "dt") and len(header_parts) < 200:
                 header_parts.append(el.text_content()[:200])
+            if tag and tag not in ("iframe", "frame", "embed", "img", "source"):
+                for attr in _SERVER_ATTRS:
+                    src = get(attr)
+                    if src and src.lstrip().startswith(("http://", "https://", "//")):
+                        add_link(src, "iframe", "")
             itemtype = get("itemtype") if tag else None
             if itemtype:
                 facts.add("schema:" + itemtype.rstrip("/").rsplit("/", 1)[-1].lower())
@@ -197,4 +209,5 @@ def parse_page(page: PageInput, limits: Limits) -> ParsedPage:
         images=tuple(images[: limits.max_links]),
         markup=frozenset(facts),
         headers=normalise(" | ".join(header_parts)),
+        lang=lang.strip().lower().replace("_", "-").split("-")[0][:8],
     )

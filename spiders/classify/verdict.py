@@ -105,17 +105,29 @@ class Classifier:
         return state.verdict(self, neighbourhood)
 
     def _neighbour_signals(self, hood: Neighbourhood | None) -> list[Signal]:
+        """Link-graph signals. Most are context (capped together); two carry a category:
+        a host whose players flagged sites embed is a piracy video host (streaming), and a
+        site linking out to many flagged sites is their link hub (their commonest category)."""
         if hood is None:
             return []
+        top_out = hood.outbound_categories[0][0] if hood.outbound_categories else None
         out = []
-        for name, count, detail in (
-            ("neighbour_inbound", hood.flagged_inbound, f"linked from {hood.flagged_inbound} flagged piracy site(s)"),
-            ("neighbour_outbound", hood.flagged_outbound, f"links to {hood.flagged_outbound} flagged piracy site(s)"),
-            ("hub_listed", int(hood.hub_listed), "listed on a piracy link hub"),
+        for name, count, category, detail in (
+            ("neighbour_inbound", hood.flagged_inbound, None, f"linked from {hood.flagged_inbound} flagged piracy site(s)"),
+            ("neighbour_outbound", hood.flagged_outbound, None, f"links to {hood.flagged_outbound} flagged piracy site(s)"),
+            ("hub_listed", int(hood.hub_listed), None, "listed on a piracy link hub"),
+            ("embedded_by_flagged", hood.embedded_by_flagged, "streaming",
+             f"its player is embedded by {hood.embedded_by_flagged} flagged piracy site(s)"),
+            ("links_hub", hood.flagged_outbound, top_out,
+             f"a link hub: lists {hood.flagged_outbound} flagged piracy sites"
+             + (f", mostly {top_out}" if top_out else "")),
         ):
             rule = self.rules.signals.get(name)
             if rule and count > 0:
-                out.append(Signal(name, None, round(rule.contribution(count), 3), detail))
+                weight = round(rule.contribution(count), 3)
+                if weight:
+                    out.append(Signal(name, category if rule.category is None and category else rule.category,
+                                      weight, detail))
         return out
 
     def score(self, best: Mapping[str, Signal], neighbourhood: Neighbourhood | None = None) -> Verdict:
@@ -140,7 +152,10 @@ class Classifier:
                 notes.append((per_cat[cat], f"{cat}: no copyrighted-content cue, evidence ×{sc.no_content_factor:g}"))
                 per_cat[cat] *= sc.no_content_factor
         hood = self._neighbour_signals(neighbourhood)
-        neighbour = min(sum(s.weight for s in hood), sc.neighbour_cap)
+        for sig in hood:
+            if sig.category:
+                per_cat[sig.category] = per_cat.get(sig.category, 0.0) + sig.weight
+        neighbour = min(sum(s.weight for s in hood if not s.category), sc.neighbour_cap)
         ranked = sorted(per_cat.items(), key=lambda kv: (-kv[1], CATEGORIES.index(kv[0])))
         top_cat, top = ranked[0] if ranked else (NONE_CATEGORY, 0.0)
         secondary = sum(v for _, v in ranked[1:])
