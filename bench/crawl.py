@@ -74,7 +74,7 @@ def bare_crawl(proxy: str, concurrency: int, out: Path) -> None:
         allowed_domains = [SITE]
         extractor = LinkExtractor(allow_domains=[SITE])
 
-        def start_requests(self):
+        async def start(self):
             yield Request(START, meta={"proxy": proxy})
 
         def parse(self, response):
@@ -82,7 +82,7 @@ def bare_crawl(proxy: str, concurrency: int, out: Path) -> None:
                 yield Request(link.url, meta={"proxy": proxy})
 
     process = CrawlerProcess({
-        "LOG_LEVEL": "WARNING", "ROBOTSTXT_OBEY": False, "AUTOTHROTTLE_ENABLED": False,
+        "LOG_LEVEL": os.environ.get("BENCH_LOG", "WARNING"), "ROBOTSTXT_OBEY": False, "AUTOTHROTTLE_ENABLED": False,
         "CONCURRENT_REQUESTS": concurrency, "CONCURRENT_REQUESTS_PER_DOMAIN": concurrency,
         "DOWNLOAD_DELAY": 0, "TELNETCONSOLE_ENABLED": False, "COOKIES_ENABLED": False,
         "DEPTH_LIMIT": 0, "RETRY_TIMES": 2, "DOWNLOAD_TIMEOUT": 30,

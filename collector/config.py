@@ -132,6 +132,12 @@ def _non_negative(value: float) -> float:
     return value
 
 
+def _at_least_minus_one(value: int) -> int:
+    if value < -1:
+        raise ValueError("must be -1 (auto), 0 (inline) or a number of workers")
+    return value
+
+
 @dataclass(frozen=True)
 class CrawlConfig:
     max_pages: int = field(default=2000, metadata={"check": _positive})
@@ -163,6 +169,9 @@ class CrawlConfig:
     """Distinct URLs per site with the same shape (digits and query values blanked): trap defence."""
     screenshots: bool = True
     """Screenshot the front page of every flagged site."""
+    analysis_workers: int = field(default=-1, metadata={"check": _at_least_minus_one})
+    """Worker processes that parse, classify and extract pages off the reactor thread:
+    -1 one per spare CPU core (1 to 4), 0 none (analyse on the crawl's own thread)."""
 
 
 @dataclass(frozen=True)

@@ -97,6 +97,7 @@ def scrapy_settings(config: Config, req: CrawlRequest, run_id: int, jobdir: Path
         "ISOP_RENDER_ENABLED": c.render,
         "ISOP_RENDER_MAX_PAGES": c.render_max_pages,
         "ISOP_SUCCESSOR_PROBES": c.successor_probes,
+        "ISOP_ANALYSIS_WORKERS": c.analysis_workers,
         "ISOP_PROGRESS": req.progress,
         # Scrapy's own log goes to a file per run; the terminal shows progress and the summary.
         "LOG_FILE": str(STATE_DIR / "logs" / f"crawl-{run_id}.log"),

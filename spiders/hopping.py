@@ -62,11 +62,21 @@ class HopPhrases:
         return cls(_load_phrases("notices.txt"), _load_phrases("mirrors.txt"))
 
 
+MAX_PER_PHRASE = 20
+MAX_WINDOWS = 200
+
+
 def _domains_after(text: str, lowered: str, phrases: tuple[str, ...], own: str, first_only: bool) -> list[str]:
     found: dict[str, None] = {}
+    windows = 0
     for phrase in phrases:
-        start = 0
-        while (i := lowered.find(phrase, start)) != -1 and len(found) < 50:
+        start, seen = 0, 0
+        # a notice or mirror list says its phrase a few times; a page saying it hundreds of
+        # times is prose (or hostile), and its later occurrences are not read
+        while seen < MAX_PER_PHRASE and windows < MAX_WINDOWS and (i := lowered.find(phrase, start)) != -1 \
+                and len(found) < 50:
+            seen += 1
+            windows += 1
             window = text[i + len(phrase): i + len(phrase) + WINDOW]
             for m in _DOMAIN_IN_TEXT.finditer(window):
                 try:

@@ -41,12 +41,15 @@ AUTOTHROTTLE_MAX_DELAY = 10
 AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
 COOKIES_ENABLED = True
 TELNETCONSOLE_ENABLED = False
+# Scrapy starts this many tasks for every response to process its output in parallel; a
+# page yields one item and a few dozen requests, and 100 (the default) costs more than it gains.
+CONCURRENT_ITEMS = 16
 DNS_TIMEOUT = 10
 
 # Rendering: only requests with meta["playwright"] pay for a browser.
 DOWNLOAD_HANDLERS = {
-    "http": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
-    "https": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
+    "http": "spiders.render.SharedPlaywrightHandler",
+    "https": "spiders.render.SharedPlaywrightHandler",
 }
 PLAYWRIGHT_BROWSER_TYPE = "chromium"
 PLAYWRIGHT_MAX_CONTEXTS = 1
@@ -62,7 +65,7 @@ PLAYWRIGHT_LAUNCH_OPTIONS = {
 }
 # Certificates are not what a crawl judges (TLS facts come from enrichment), as with
 # Scrapy's own HTTPS client, which does not verify either.
-PLAYWRIGHT_CONTEXTS = {"default": {"ignore_https_errors": True, "java_script_enabled": True}}
+# No start-up context: the browser starts with the first page to render (spiders.render.render_meta).
 
 SPIDER_MIDDLEWARES = {
     "spiders.budget.CrawlBudget": 650,
@@ -97,6 +100,8 @@ ISOP_RENDER_ENABLED = True
 ISOP_RENDER_MAX_PAGES = 50
 ISOP_RENDER_PER_SITE = 3
 ISOP_SUCCESSOR_PROBES = 5
+ISOP_ANALYSIS_WORKERS = -1  # page-analysis worker processes; -1: one per spare core (1-4), 0: inline
+REMOTE_CONTROL_ENABLED = False  # Scrapy's HTTP control server: not wanted on an analyst's machine
 ISOP_STORE_BATCH = 200
 ISOP_STORE_FLUSH_SECONDS = 2.0
 ISOP_PROGRESS = False

@@ -15,23 +15,21 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import scrapy
-from parsel import Selector
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
+from spiders.analysis import Analyser, PageFacts, default_workers
 from spiders.budget import EXEMPT
-from spiders.hopping import HopPhrases, announced_domains, numbered_successors, same_brand
+from spiders.hopping import numbered_successors, same_brand
 from spiders.items import (
     DownloadItem,
     IndicatorItem,
-    LinkOut,
     PageItem,
     RelationItem,
     ScreenshotItem,
 )
-from spiders.links import extract_links
-from spiders.page import decode, guess_language, is_html
-from spiders.render import needs_render
+from spiders.page import decode, is_html
+from spiders.render import render_meta
 from storage.names import HostNameError, parse_host
 
 DOWNLOAD_EXTENSIONS = frozenset(
@@ -122,8 +120,8 @@ class SiteSpider(scrapy.Spider):
         spider.successor_probes = s.getint("ISOP_SUCCESSOR_PROBES", 5)
         spider.resolvers = s.getlist("ISOP_RESOLVERS")
         spider.dns_timeout = s.getfloat("ISOP_DNS_TIMEOUT", 3.0)
-        spider.phrases = HopPhrases.load()
-        spider.extractors = _Extractors.load(s)
+        workers = s.getint("ISOP_ANALYSIS_WORKERS", -1)
+        spider.analyser = Analyser(default_workers() if workers < 0 else workers)
         spider.no_crawl = load_host_list(NO_CRAWL_FILE)
         if spider.targeted:
             spider.site_page_budget = s.getint("ISOP_TARGETED_PAGES", 300)
@@ -179,7 +177,12 @@ class SiteSpider(scrapy.Spider):
 
     # --- responses ----------------------------------------------------------------------
 
-    async def parse(self, response: Response):
+    async def parse(self, response: Response) -> list:
+        """Everything the page yields, as one list: Scrapy then runs its middlewares over a
+        plain iterable, far cheaper per request than over an asynchronous generator."""
+        return [out async for out in self._parse(response)]
+
+    async def _parse(self, response: Response):
         fetched_at = now()
         request_url = (response.meta.get("redirect_urls") or [response.url])[0]
         redirects = list(zip(response.meta.get("redirect_urls", []),
@@ -206,41 +209,29 @@ class SiteSpider(scrapy.Spider):
             return
 
         text_html = decode(response)
-        sel = Selector(text=text_html, base_url=response.url)
-        title = " ".join(sel.xpath("//title//text()").getall()).strip()[:1000] or None
-        visible = " ".join(sel.xpath(
-            "//body//text()[not(ancestor::script) and not(ancestor::style) and not(ancestor::noscript)]"
-        ).getall())[:MAX_VISIBLE_TEXT]
-        visible = " ".join(visible.split())
-        item.title = title
-        item.language = guess_language(sel.xpath("/html/@lang").get() or _header(response, b"Content-Language"),
-                                       visible or text_html)
-        links = extract_links(sel, response.url)
-        if item.rendered:
-            plain = set(response.meta.get("isop_plain_links", ()))
-            links = [LinkOut(link.url, "js", link.text) if link.kind == "anchor" and link.url not in plain else link
-                     for link in links]
-        item.links = links
-        item.indicators = self.extractors.indicators(text_html, response.url)
-        item.signals = self.extractors.signals(response.url, response.status, title or "", text_html, visible,
-                                               links, item.language)
+        analysis = await self.analyser.run(PageFacts(
+            url=response.url, status=response.status, html=text_html, site=final_site or "",
+            rendered=item.rendered, plain_links=tuple(response.meta.get("isop_plain_links", ())),
+            content_language=_header(response, b"Content-Language")))
+        item.title, item.language, item.links = analysis.title, analysis.language, analysis.links
+        item.indicators, item.signals = analysis.indicators, analysis.signals
+        links = analysis.links
         yield item
 
         if response.status >= 400:
             return
         # Rendering: a page with scripts and hardly any text or links was built by script.
-        scripts = " ".join(sel.xpath("//script[not(@src)]/text()").getall())[:200_000]
-        if not item.rendered and self._wants_render(text_html, sel, visible, links, scripts, final_site):
+        if not item.rendered and analysis.needs_render and self._may_render(final_site):
             self.rendered += 1
             self.rendered_per_site[final_site] = self.rendered_per_site.get(final_site, 0) + 1
             self.crawler.stats.inc_value("isop/render/requests")
             yield scrapy.Request(response.url, callback=self.parse, errback=self.failed, dont_filter=True,
-                                 priority=50, meta={"playwright": True, "isop_rendered": True, EXEMPT: True,
+                                 priority=50, meta={**render_meta(), "isop_rendered": True, EXEMPT: True,
                                                     "depth": response.meta.get("depth", 0),
                                                     "isop_plain_links": [lnk.url for lnk in links]})
 
         # Domain hopping: notices and mirror lists, and numbered successors.
-        moved, listed = announced_domains(visible + "\n" + scripts, final_site or "", self.phrases)
+        moved, listed = analysis.moved, analysis.listed
         # A listed domain is a mirror only when it carries the site's brand; other names in
         # a proxy list are ordinary links (followed as such by a discovery crawl).
         mirrors = [d for d in listed if final_site and same_brand(d, final_site)]
@@ -252,7 +243,7 @@ class SiteSpider(scrapy.Spider):
         if final_site and final_site not in self.sites_seen:
             self.sites_seen.add(final_site)
             self.crawler.stats.inc_value("isop/sites/seen")
-            icon = sel.xpath("//link[contains(concat(' ', translate(@rel, 'ICON', 'icon'), ' '), ' icon ')]/@href").get()
+            icon = analysis.icon
             icon_url = response.urljoin(icon.strip()) if icon and not icon.strip().startswith("data:") else \
                 response.urljoin("/favicon.ico")
             if icon_url.startswith(("http://", "https://")):
@@ -279,14 +270,13 @@ class SiteSpider(scrapy.Spider):
         if site and self.allowed_sites is not None:
             self.allowed_sites.add(site)
 
-    def _wants_render(self, html: str, sel: Selector, visible: str, links: list[LinkOut], inline_script: str,
-                      site: str | None) -> bool:
+    def _may_render(self, site: str | None) -> bool:
         if not self.render_enabled or self.rendered >= self.render_max or not site:
             return False
-        if self.rendered_per_site.get(site, 0) >= self.render_per_site:
-            return False
-        anchors = sum(1 for link in links if link.kind == "anchor")
-        return needs_render(html, len(visible), anchors, len(sel.xpath("//script")), inline_script)
+        return self.rendered_per_site.get(site, 0) < self.render_per_site
+
+    def closed(self, reason: str) -> None:
+        self.analyser.close()
 
     async def _probe_successors(self, site: str, seen_at: datetime, evidence_url: str):
         names = numbered_successors(site, self.successor_probes)
@@ -336,7 +326,7 @@ class SiteSpider(scrapy.Spider):
 
     def screenshot_request(self, url: str) -> scrapy.Request:
         return scrapy.Request(url, callback=self.screenshot, errback=self.screenshot_failed, dont_filter=True,
-                              priority=40, meta={"playwright": True, "playwright_include_page": True,
+                              priority=40, meta={**render_meta(), "playwright_include_page": True,
                                                  EXEMPT: True, "isop_screenshot": True})
 
     async def screenshot(self, response: Response):
@@ -376,33 +366,6 @@ class SiteSpider(scrapy.Spider):
     def download_failed(self, failure: Failure):
         request = failure.request
         yield DownloadItem(request.url, request.meta.get("isop_found_on", ""), now())
-
-
-class _Extractors:
-    """Indicator extraction and page signals, loaded once per crawl."""
-
-    def __init__(self, lists, classifier, page_input) -> None:
-        self.lists = lists
-        self.classifier = classifier
-        self.page_input = page_input
-
-    @classmethod
-    def load(cls, settings) -> _Extractors:
-        from spiders.classify import Classifier, PageInput
-        from spiders.indicators import IndicatorLists
-
-        return cls(IndicatorLists.load(), Classifier.load(), PageInput)
-
-    def indicators(self, html: str, url: str) -> list:
-        from spiders.indicators import extract
-
-        return extract(html, url, lists=self.lists)
-
-    def signals(self, url: str, status: int, title: str, html: str, text: str, links: list[LinkOut],
-                lang: str | None) -> list:
-        page = self.page_input(url=url, status=status, title=title, html=html, text=text,
-                               links=tuple((lnk.url, lnk.kind, lnk.text) for lnk in links), lang=lang)
-        return self.classifier.page_signals(page)
 
 
 async def resolve_live(names: list[str], resolvers: list[str], timeout: float) -> set[str]:

@@ -19,10 +19,11 @@ from spiders.classify.lexicon import Lexicon, Match, normalise
 from spiders.classify.model import CATEGORIES
 from spiders.classify.parse import Link, ParsedPage
 from spiders.classify.rules import HostList, Rules
+from spiders.classify.terms import Gated
 
 _MAGNET = re.compile(r"magnet:\?[^\s\"'<>]{0,300}?xt=urn:(?:btih|btmh):([a-z0-9]{32,68})")
 _TORRENT_FILE = re.compile(r"\.torrent(?:$|[?#&])")
-_SHA = re.compile(r"(?<![0-9a-f])(?:[0-9a-f]{64}|[0-9a-f]{128})(?![0-9a-f])")
+_SHA = re.compile(r"[0-9a-f]{64,}")  # runs of exactly 64 or 128 are checksums (no look-behind: fast)
 _PLAYLIST = re.compile(r"\.m3u8?(?:$|[?#&\s\"'])|get\.php\?username=|player_api\.php|/live/[^/\s]+/[^/\s]+/\d+\.ts")
 _IMAGE_NUM = re.compile(r"^(?:p|pg|page|img|image|scan|_|-)*[-_]?(\d{1,4})\.(?:jpe?g|png|webp|gif|avif)$")
 _PERCENT_OFF = re.compile(
@@ -32,7 +33,7 @@ _PERCENT_OFF = re.compile(
 )
 _NUMBER = re.compile(r"\d+")
 _EBOOK_FILE = re.compile(r"\.(?:epub|mobi|azw3?|fb2(?:\.zip)?|djvu|cbz|cbr|lit|kfx)(?:$|[?#&])")
-_ISBN13 = re.compile(r"(?<!\d)97[89][- ]?(?:\d[- ]?){9}\d(?!\d)")
+_ISBN13 = re.compile(r"97[89][- ]?(?:\d[- ]?){9}\d(?!\d)")  # literal prefix: fast; digit before checked
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,13 @@ def _price_value(raw: str) -> float | None:
         return None
 
 
+def _gated(spec: str | Mapping[str, Any]) -> Gated:
+    """A pattern from features.toml: a string, or ``{ re = '...', gate = ["literal", ...] }``."""
+    if isinstance(spec, str):
+        return Gated(re.compile(spec), ())
+    return Gated(re.compile(spec["re"]), spec.get("gate", ()))
+
+
 class FeatureExtractor:
     """Compiled patterns and host lists; stateless per page."""
 
@@ -81,13 +89,15 @@ class FeatureExtractor:
         self._release = re.compile(
             r"(?<![a-z0-9])(?:" + "|".join(feats["release_tags"]["patterns"]) + r")(?![a-z0-9])"
         )
-        self._swarm = re.compile(r"(?<!\w)(?:" + _alternation(feats["swarm"]["words"]) + r")(?!\w)")
-        self._chapter = [re.compile(p) for p in feats["chapters"]["patterns"]]
-        self._episode = [re.compile(p) for p in feats["episodes"]["patterns"]]
-        self._channels = re.compile(feats["iptv"]["channel_pattern"])
-        self._vod = re.compile(feats["iptv"]["vod_pattern"])
-        self._price = re.compile(feats["prices"]["pattern"])
-        self._brands = re.compile(r"(?<!\w)(?:" + _alternation(feats["brands"]["luxury"]) + r")(?!\w)")
+        self._swarm = Gated(re.compile(r"(?<!\w)(?:" + _alternation(feats["swarm"]["words"]) + r")(?!\w)"),
+                            map(normalise, feats["swarm"]["words"]))
+        self._chapter = [_gated(p) for p in feats["chapters"]["patterns"]]
+        self._episode = [_gated(p) for p in feats["episodes"]["patterns"]]
+        self._channels = Gated(re.compile(feats["iptv"]["channel_pattern"]), feats["iptv"]["channel_gate"])
+        self._vod = Gated(re.compile(feats["iptv"]["vod_pattern"]), feats["iptv"]["vod_gate"])
+        self._price = Gated(re.compile(feats["prices"]["pattern"]), feats["prices"]["gate"])
+        luxury = [normalise(b) for b in feats["brands"]["luxury"]]
+        self._brands = Gated(re.compile(r"(?<!\w)(?:" + _alternation(feats["brands"]["luxury"]) + r")(?!\w)"), luxury)
         brands = _alternation(feats["brands"]["luxury"])
         cheap = _alternation(feats["brands"]["cheap_words"])
         self._cheap_brand = re.compile(
@@ -102,7 +112,8 @@ class FeatureExtractor:
         )
         self._steep = int(feats["prices"]["steep_percent"])
         self._implausible = int(feats["prices"].get("implausible_percent", 85))
-        self._rewards = {kind: re.compile("|".join(patterns)) for kind, patterns in feats["uploader_rewards"].items()}
+        self._rewards = {kind: Gated(re.compile("|".join(patterns)), feats["uploader_rewards_gate"]["literals"])
+                         for kind, patterns in feats["uploader_rewards"].items()}
         self._min_channels = int(feats["iptv"]["min_channels"])
         self._min_vod = int(feats["iptv"]["min_vod"])
         self._host_tokens = {cat: tuple(t.lower() for t in toks) for cat, toks in rules.host_tokens.items()}
@@ -127,9 +138,8 @@ class FeatureExtractor:
 
     def _vocabulary(self, page: ParsedPage) -> list[Finding]:
         out = []
-        body = {section: self._lexicon.match(section, page.text) for section in self._lexicon.sections}
-        title = {section: self._lexicon.match(section, page.title)
-                 for section in self._lexicon.sections if section in CATEGORIES and page.title}
+        body = self._lexicon.match_all(page.text)
+        title = {section: m for section, m in self._lexicon.match_all(page.title).items() if section in CATEGORIES}
         keep = self._languages(page, body.values())
         for section, m in body.items():
             m = m.only(keep)
@@ -196,7 +206,8 @@ class FeatureExtractor:
                 # distinct hosts count double: mirrors on several lockers are typical
                 out.append(Finding(name, sum(found.values()) + len(found), _hosts_detail(found, noun)))
         books = {lk.url for lk in page.links if lk.kind == "anchor" and _EBOOK_FILE.search(lk.url.lower())}
-        isbns = len({re.sub(r"\D", "", m.group(0)) for m in _ISBN13.finditer(page.text[:100000])})
+        isbns = len({re.sub(r"\D", "", m.group(0)) for m in _ISBN13.finditer(page.text[:100000])
+                     if not (m.start() and page.text[m.start() - 1].isdigit())}) if books else 0
         if books:
             # a catalogue of ISBNs offered as files is a shadow library, not a shop page
             out.append(Finding("ebook_files", len(books) + min(isbns, len(books)),
@@ -261,7 +272,7 @@ class FeatureExtractor:
             out.append(Finding("iptv_playlist", len(playlists), f"{len(playlists)} M3U/Xtream playlist link(s)"))
         counts = []
         for pattern, minimum, noun in ((self._channels, self._min_channels, "channels"), (self._vod, self._min_vod, "VOD titles")):
-            for m in pattern.finditer(page.text):
+            for m in pattern.near_literals(page.text, before=40):
                 value = int(re.sub(r"\D", "", m.group(1)) or 0)
                 if value >= minimum:
                     counts.append(f"{value:,}+ {noun}")
@@ -274,7 +285,8 @@ class FeatureExtractor:
         text = page.text
         prices = [(m.start(), _price_value(m.group(0))) for m in self._price.finditer(text)]
         prices = [(pos, v) for pos, v in prices if v]
-        steep = [int(v) for m in _PERCENT_OFF.finditer(text) for v in m.groups() if v and int(v) >= self._steep]
+        steep = [int(v) for m in _PERCENT_OFF.finditer(text) for v in m.groups() if v and int(v) >= self._steep] \
+            if "%" in text else []
         for (p1, v1), (p2, v2) in zip(prices, prices[1:], strict=False):
             if p2 - p1 <= 60 and v1 and v2 and min(v1, v2) / max(v1, v2) <= 1 - self._steep / 100:
                 steep.append(round(100 * (1 - min(v1, v2) / max(v1, v2))))
@@ -289,7 +301,7 @@ class FeatureExtractor:
             # -90% on a shelf of products: no brand sells its own goods at a tenth of the price
             out.append(Finding("implausible_discounts", len(implausible),
                                f"{len(implausible)} discounts of {self._implausible}% or more (up to {max(implausible)}%)"))
-        cheap = {m.group(0) for m in self._cheap_brand.finditer(text)}
+        cheap = {m.group(0) for m in self._cheap_brand.finditer(text)} if brands else set()
         if cheap:
             out.append(Finding("cheap_luxury", len(cheap), "phrases: " + ", ".join(f"'{c}'" for c in sorted(cheap)[:3])))
         return out
@@ -327,7 +339,7 @@ class FeatureExtractor:
             out.append(Finding("news_markup", len(news), "news/review markup: " + ", ".join(sorted(news))))
         if any(f.startswith("generator:mediawiki") for f in page.markup):
             out.append(Finding("wiki_markup", 1, "MediaWiki page"))
-        sums = {m.group(0) for m in _SHA.finditer(page.text)}
+        sums = {m.group(0) for m in _SHA.finditer(page.text) if len(m.group(0)) in (64, 128)}
         if sums:
             out.append(Finding("checksums", len(sums), f"{len(sums)} SHA-256/512 checksum(s) published"))
         return out

@@ -1,4 +1,4 @@
-"""Multilingual vocabulary: one TOML file per language, one compiled matcher per section.
+"""Multilingual vocabulary: one TOML file per language, one automaton for all of it.
 
 A lexicon file ``config/classifier/lexicon/<lang>.toml`` has sections named after
 categories (``[streaming] terms = [...]``) or cues (``evasion``, ``neg_editorial``...).
@@ -8,14 +8,13 @@ without spaces (CJK, kana, hangul, Thai) match anywhere, others on word boundari
 
 from __future__ import annotations
 
-import re
 import tomllib
 import unicodedata
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
-_UNSPACED = re.compile(r"[\u0e00-\u0e7f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+from spiders.classify.terms import TermMatcher
 
 
 def normalise(text: str) -> str:
@@ -50,57 +49,34 @@ class Match:
         return "; ".join(f"{', '.join(t)} ({lang})" for lang, t in by_lang.items()) + more
 
 
-@dataclass
-class _Section:
-    """Compiled matchers for one section: bounded and unbounded alternations."""
-
-    lang_of: dict[str, str] = field(default_factory=dict)
-    bounded: re.Pattern[str] | None = None
-    unbounded: re.Pattern[str] | None = None
-
-
-def _alternation(terms: list[str]) -> str:
-    return "|".join(re.escape(t) for t in sorted(terms, key=len, reverse=True))
-
-
 class Lexicon:
-    """All languages' vocabulary, compiled once per classifier instance."""
+    """All languages' vocabulary, in one automaton built once per classifier instance."""
 
     def __init__(self, sections: Mapping[str, Mapping[str, str]]) -> None:
         """``sections`` maps section name → {normalised term: language}."""
-        self._sections: dict[str, _Section] = {}
-        for name, terms in sections.items():
-            sec = _Section(lang_of=dict(terms))
-            bounded = [t for t in terms if not _UNSPACED.search(t)]
-            unbounded = [t for t in terms if _UNSPACED.search(t)]
-            if bounded:
-                sec.bounded = re.compile(rf"(?<!\w)(?:{_alternation(bounded)})(?!\w)")
-            if unbounded:
-                sec.unbounded = re.compile(_alternation(unbounded))
-            self._sections[name] = sec
+        self._sections = tuple(sections)
+        self._matcher = TermMatcher((term, name, lang) for name, terms in sections.items()
+                                    for term, lang in terms.items())
         self.languages: tuple[str, ...] = tuple(sorted({lang for t in sections.values() for lang in t.values()}))
 
     @property
     def sections(self) -> tuple[str, ...]:
         """Names of all sections present in any language."""
-        return tuple(self._sections)
+        return self._sections
+
+    def match_all(self, text: str) -> dict[str, Match]:
+        """Per section, the distinct terms found in already-normalised ``text`` (one pass)."""
+        out: dict[str, Match] = {}
+        for section, hits in self._matcher.groups(text).items():
+            seen: dict[str, str] = {}
+            for _, _, term, lang in hits:
+                seen.setdefault(term, str(lang))
+            out[str(section)] = Match(tuple(seen.items()), len(hits))
+        return out
 
     def match(self, section: str, text: str) -> Match:
         """Distinct terms of ``section`` in already-normalised ``text``."""
-        sec = self._sections.get(section)
-        if sec is None or not text:
-            return Match((), 0)
-        seen: dict[str, str] = {}
-        hits = 0
-        for pattern in (sec.bounded, sec.unbounded):
-            if pattern is None:
-                continue
-            for m in pattern.finditer(text):
-                hits += 1
-                term = m.group(0)
-                if term not in seen:
-                    seen[term] = sec.lang_of.get(term, "?")
-        return Match(tuple(seen.items()), hits)
+        return self.match_all(text).get(section, Match((), 0))
 
 
 def load_lexicon(directory: Path) -> Lexicon:

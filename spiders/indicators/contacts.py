@@ -63,7 +63,7 @@ def normalise_email(local: str, domain: str) -> str | None:
 def find_emails(doc: Document) -> Iterator[Hit]:
     """Plain and simply obfuscated e-mail addresses, lower-cased."""
     text = doc.text
-    for m in EMAIL_RE.finditer(text):
+    for m in (EMAIL_RE.finditer(text) if "@" in text else ()):
         value = normalise_email(m.group(1), m.group(2))
         if value:
             yield hit(text, m.start(), m.end(), "email", value)
@@ -198,6 +198,8 @@ def find_paypal(doc: Document) -> Iterator[Hit]:
     """``paypal.me/<name>`` (lower-case), a form's or link's ``business`` e-mail or merchant id,
     and ``hosted_button_id:<ID>`` of a donate button."""
     text, low = doc.text, doc.lower
+    if "paypal" not in low and not doc.paypal_fields:
+        return
     for m in PAYPAL_ME_RE.finditer(low):
         name = m.group(1).rstrip(".")
         if name and boundary_before(low, m.start(), _NAME_CHARS):

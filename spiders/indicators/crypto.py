@@ -13,6 +13,7 @@ from collections.abc import Iterator
 
 from Crypto.Hash import keccak
 
+from spiders.classify.terms import Gated
 from spiders.indicators.document import Document
 from spiders.indicators.model import Hit, hit
 
@@ -199,10 +200,14 @@ def xmr_kind(addr: str) -> str | None:
     return kind
 
 
+# The same patterns, their leading look-behind checked per candidate (a fast scan; see Gated).
+_BTC_BASE58, _TRX, _XMR = (Gated(rx, ()) for rx in (BTC_BASE58_RE, TRX_RE, XMR_RE))
+
+
 def find_crypto(doc: Document) -> Iterator[Hit]:
     """BTC (base58 and bech32/bech32m), ETH (EIP-55 form), TRX and XMR addresses."""
     text, low = doc.text, doc.lower
-    for m in BTC_BASE58_RE.finditer(text):
+    for m in _BTC_BASE58.finditer(text):
         if is_btc_base58(m.group()):
             yield hit(text, m.start(), m.end(), "btc", m.group())
     for m in BTC_BECH32_RE.finditer(low):
@@ -212,9 +217,9 @@ def find_crypto(doc: Document) -> Iterator[Hit]:
         addr = text[m.start():m.end()]
         if is_eth(addr):
             yield hit(text, m.start(), m.end(), "eth", eth_checksum(addr))
-    for m in TRX_RE.finditer(text):
+    for m in _TRX.finditer(text):
         if is_trx(m.group()):
             yield hit(text, m.start(), m.end(), "trx", m.group())
-    for m in XMR_RE.finditer(text):
+    for m in _XMR.finditer(text):
         if xmr_kind(m.group()) is not None:
             yield hit(text, m.start(), m.end(), "xmr", m.group())
