@@ -21,6 +21,7 @@ import argparse
 import json
 import os
 import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -49,8 +50,10 @@ def world_copy(dest: Path, pages: int, page_bytes: int) -> Path:
     return dest
 
 
-def run_child(cmd: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, int, int]:
-    """Run ``cmd``; (wall seconds, exit code, peak RSS in KiB) of that process alone."""
+def run_child(cmd: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, int, int, float, float]:
+    """Run ``cmd``: wall seconds, exit code, its peak RSS in KiB, the CPU seconds it and its
+    worker processes used, and the CPU seconds this process (the sandbox) used meanwhile."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(proc.pid, 0)
@@ -60,7 +63,9 @@ def run_child(cmd: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, in
         sys.stderr.write(proc.stderr.read().decode(errors="replace")[-3000:] if proc.stderr else "")
     if proc.stderr:
         proc.stderr.close()
-    return seconds, proc.returncode, usage.ru_maxrss
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    sandbox_cpu = (after.ru_utime + after.ru_stime) - (own.ru_utime + own.ru_stime)
+    return seconds, proc.returncode, usage.ru_maxrss, usage.ru_utime + usage.ru_stime, sandbox_cpu
 
 
 def bare_crawl(proxy: str, concurrency: int, out: Path) -> None:
@@ -151,7 +156,7 @@ def main() -> None:
             print(f"site: {START} - {args.pages} pages of ~{args.page_kb} KiB (+ index pages), "
                   f"concurrency {args.concurrency}, through the sandbox proxy over HTTPS")
             out = tmp / "bare.json"
-            b_secs, b_rc, b_rss = run_child([sys.executable, __file__, "--bare-child", sandbox.proxy_url,
+            b_secs, b_rc, b_rss, b_cpu, b_sb = run_child([sys.executable, __file__, "--bare-child", sandbox.proxy_url,
                                              str(args.concurrency), str(out)], tmp, env)
             if b_rc:
                 raise SystemExit(f"bench: the bare spider failed (exit {b_rc})")
@@ -159,7 +164,7 @@ def main() -> None:
             workdir = tmp / "full"
             workdir.mkdir()
             config = full_config(workdir, sandbox, args.pages, args.concurrency)
-            f_secs, f_rc, f_rss = run_child([sys.executable, "-m", "collector.cli", "--config", str(config),
+            f_secs, f_rc, f_rss, f_cpu, f_sb = run_child([sys.executable, "-m", "collector.cli", "--config", str(config),
                                              "crawl", "--url", START, "--no-progress"], workdir, env)
             if f_rc:
                 raise SystemExit(f"bench: isop crawl failed (exit {f_rc})")
@@ -169,6 +174,9 @@ def main() -> None:
     print(f"bare spider    : {b_pages:6d} pages in {b_secs:6.1f} s = {b_rate:6.1f} pages/s, peak RSS {b_rss / 1024:6.0f} MiB")
     print(f"isop full crawl: {f_pages:6d} pages in {f_secs:6.1f} s = {f_rate:6.1f} pages/s, peak RSS {f_rss / 1024:6.0f} MiB"
           f" (evidence {evidence / 2**20:.0f} MiB)")
+    print(f"CPU per page   : bare {1000 * b_cpu / b_pages:.1f} ms + sandbox {1000 * b_sb / b_pages:.1f} ms; "
+          f"isop {1000 * f_cpu / f_pages:.1f} ms (crawl process and its analysis workers) + sandbox "
+          f"{1000 * f_sb / f_pages:.1f} ms; {os.cpu_count()} CPU cores")
     print(f"ratio          : {f_rate / b_rate:.0%} of the bare spider's throughput (target >= 70%)")
 
 

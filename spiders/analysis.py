@@ -111,7 +111,18 @@ def analyse(page: PageFacts) -> Analysis:
     return out
 
 
-def _warm_up() -> None:
+def _warm_up(parent: int) -> None:
+    """Worker start-up: load the tools, and leave when the crawl process is gone (a crawl
+    killed with SIGKILL cannot shut its pool down; its workers must not linger)."""
+    import threading
+    import time
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="isop-parent-watch", daemon=True).start()
     _get_tools()
 
 
@@ -129,7 +140,7 @@ class Analyser:
         if workers > 0:
             # spawn: the crawl process has threads (reactor, Playwright); forking them is unsafe
             self._pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
-                                             initializer=_warm_up)
+                                             initializer=_warm_up, initargs=(os.getpid(),))
 
     async def run(self, page: PageFacts) -> Analysis:
         if self._pool is None:

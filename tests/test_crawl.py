@@ -229,6 +229,19 @@ def test_hostile_pages_are_recorded_not_fatal(sandbox, tmp_path, guarded_env):
     assert any(p.status == 200 for p in pages)
 
 
+def children_of(pid: int) -> list[int]:
+    """Python child processes of ``pid`` (its analysis workers), from /proc."""
+    out = []
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            fields = dict(line.split(":\t", 1) for line in status.read_text().splitlines() if ":\t" in line)
+        except OSError:
+            continue
+        if fields.get("PPid", "").strip() == str(pid) and "python" in fields.get("Name", ""):
+            out.append(int(status.parent.name))
+    return out
+
+
 def test_killed_crawl_resumes_without_loss_or_duplicates(sandbox, tmp_path, guarded_env):
     config = write_config(tmp_path, sandbox, concurrency=2, per_domain_concurrency=1, url_shape_limit=10000,
                           autothrottle=False)
@@ -248,8 +261,14 @@ def test_killed_crawl_resumes_without_loss_or_duplicates(sandbox, tmp_path, guar
         if stored >= 30:
             break
     assert proc.poll() is None, "the crawl finished before it could be killed"
+    workers = children_of(proc.pid)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait(timeout=30)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(Path(f"/proc/{pid}").exists() for pid in workers):
+        time.sleep(0.2)
+    assert workers and not any(Path(f"/proc/{pid}").exists() for pid in workers), \
+        "the analysis workers of a killed crawl leave too"
     with db.connect() as c:
         before = set(c.scalars(select(Page.url)))
     assert len(before) >= 30

@@ -318,9 +318,8 @@ class DnsService:
             if rdtype != dns.rdatatype.ANY and rdtype != dns.rdatatype.from_text(rtype):
                 continue
             if rtype == "SOA" and zone is not None:
-                soa = zone.soa_rrset()
-                soa.update_ttl(TTL)
-                out.append(soa)
+                soa = zone.soa_rrset()  # shared with negative answers (TTL = SOA minimum): copy
+                out.append(dns.rrset.from_rdata_list(soa.name, TTL, list(soa)))
             elif values and rtype in SUPPORTED_TYPES:
                 out.append(_rrset(name, rtype, values))
         return out
