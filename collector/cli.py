@@ -292,6 +292,94 @@ def crawl(ctx: click.Context, seeds_file: str | None, url: str | None, max_pages
     print_crawl_summary(config, result)
     if result.outcome != "ok":
         raise Failure(f"crawl run {result.run_id} ended {result.outcome}; run the same command again to resume")
+    if config.enrich.after_crawl:
+        from collector.enrichment import EnrichRequest, run_enrich
+        from collector.views import print_enrich_summary
+
+        try:
+            print_enrich_summary(run_enrich(config, EnrichRequest()))
+        except LockHeld as e:
+            click.echo(f"warning: enrichment skipped: {e}", err=True)
+
+
+# --- enrich -------------------------------------------------------------------------------
+
+
+@cli.command("enrich")
+@click.option("--domain", "domains", multiple=True, help="Enrich this site (repeatable); default: every site due.")
+@click.option("--stale-after", help="Redo sites enriched longer ago than this (90m, 12h, 7d); "
+                                    "default from [enrich] stale_after.")
+@click.option("--only", help="Comma-separated services: dns,hosting,whois,tls (default: all).")
+@click.option("--progress/--no-progress", default=None,
+              help="Show progress (default: on when stderr is a terminal, off under cron).")
+@click.pass_context
+def enrich(ctx: click.Context, domains: tuple[str, ...], stale_after: str | None, only: str | None,
+           progress: bool | None) -> None:
+    """DNS, hosting (ASN, network owner, abuse contact), registration and TLS for known sites."""
+    from collector.config import parse_duration
+    from collector.enrichment import EnrichInputError, EnrichRequest, parse_only, run_enrich
+    from collector.locks import LockHeld
+    from storage.db import StoreError
+    from storage.names import HostNameError, parse_host
+
+    config = _config(ctx)
+    try:
+        services = parse_only(only)
+        stale = parse_duration(stale_after) if stale_after is not None else None
+        names = [parse_host(d).domain for d in domains]
+    except (EnrichInputError, ValueError, HostNameError) as e:
+        raise UsageProblem(str(e)) from None
+    show = sys.stderr.isatty() if progress is None else progress
+
+    def report(phase: str, done: int, total: int) -> None:
+        if show:
+            click.echo(f"\r{phase}: {done}/{total} sites", nl=done == total, err=True)
+
+    try:
+        result = run_enrich(config, EnrichRequest(domains=names, stale_after=stale, only=services, progress=report))
+    except LockHeld as e:
+        click.echo(f"Error: {e}", err=True)
+        raise SystemExit(ExitCode.LOCKED) from None
+    except StoreError as e:
+        raise Failure(str(e)) from None
+    from collector.views import print_enrich_summary
+
+    print_enrich_summary(result)
+
+
+@cli.group("refresh")
+def refresh_group() -> None:
+    """Update data files isop ships (only when asked: never fetched implicitly)."""
+
+
+@refresh_group.command("bootstrap")
+@click.option("--output", type=click.Path(dir_okay=False), help="Where to write it (default: the file isop reads).")
+@click.option("--url", default=None, help="Bootstrap URL (default: IANA's dns.json).")
+@click.pass_context
+def refresh_bootstrap(ctx: click.Context, output: str | None, url: str | None) -> None:
+    """Download IANA's RDAP bootstrap (which server answers for which TLD) through the proxy."""
+    import asyncio
+
+    from enrich.rdap_client import (
+        DEFAULT_BOOTSTRAP,
+        IANA_DNS_BOOTSTRAP,
+        Bootstrap,
+        BootstrapError,
+        fetch_bootstrap,
+    )
+    from enrich.transport import TransportError, ssl_context
+
+    config = _config(ctx)
+    net = config.network
+    try:
+        doc = asyncio.run(fetch_bootstrap(proxy=net.proxy or None, tls_context=ssl_context(net.ca_bundle or None),
+                                          timeout=net.timeout, url=url or IANA_DNS_BOOTSTRAP))
+    except (BootstrapError, TransportError) as e:
+        raise Failure(str(e)) from None
+    target = Path(output) if output else DEFAULT_BOOTSTRAP
+    Bootstrap(doc, str(url)).save(target)
+    click.echo(f"RDAP bootstrap ({doc.get('publication', 'no publication date')}, "
+               f"{len(doc.get('services', []))} services) written to {target}")
 
 
 # --- evidence -----------------------------------------------------------------------------

@@ -174,12 +174,55 @@ class CrawlConfig:
     -1 one per spare CPU core (1 to 4), 0 none (analyse on the crawl's own thread)."""
 
 
+_DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def parse_duration(text: str) -> float:
+    """Seconds in ``"90m"``, ``"12h"``, ``"7d"``, ``"2w"`` (a bare number is seconds)."""
+    value = str(text).strip().lower()
+    unit = value[-1:] if value[-1:] in _DURATION_UNITS else "s"
+    number = value[:-1] if value[-1:] in _DURATION_UNITS else value
+    try:
+        seconds = float(number) * _DURATION_UNITS[unit]
+    except ValueError:
+        raise ValueError(f"not a duration: {text!r} (use e.g. 90m, 12h, 7d)") from None
+    if seconds < 0:
+        raise ValueError("must not be negative")
+    return seconds
+
+
+def _check_duration(value: str) -> str:
+    parse_duration(value)
+    return value
+
+
+@dataclass(frozen=True)
+class EnrichConfig:
+    after_crawl: bool = False
+    """Enrich the sites a crawl found when it ends."""
+    stale_after: str = field(default="7d", metadata={"check": _check_duration})
+    """A site's enrichment is redone when older than this (90m, 12h, 7d, 2w)."""
+    concurrency: int = field(default=64, metadata={"check": _positive})
+    """Lookups in flight at once, all services together."""
+    dns_rate: float = field(default=1000.0, metadata={"check": _positive})
+    """DNS queries per second to the resolvers."""
+    rdap_rate: float = field(default=5.0, metadata={"check": _positive})
+    """Queries per second to each RDAP server."""
+    whois_rate: float = field(default=2.0, metadata={"check": _positive})
+    """Queries per second to each WHOIS server."""
+    hosting_workers: int = field(default=16, metadata={"check": _positive})
+    """Threads for ipwhois (blocking) network lookups."""
+    network_ttl: str = field(default="30d", metadata={"check": _check_duration})
+    """A network's owner and abuse contact are reused for IPs inside it for this long."""
+
+
 @dataclass(frozen=True)
 class Config:
     storage: StorageConfig = field(default_factory=StorageConfig)
     network: NetworkConfig = field(default_factory=NetworkConfig)
     evidence: EvidenceConfig = field(default_factory=EvidenceConfig)
     crawl: CrawlConfig = field(default_factory=CrawlConfig)
+    enrich: EnrichConfig = field(default_factory=EnrichConfig)
     source: str = field(default="", metadata={"internal": True})
     """The file this config was read from (empty: built-in defaults)."""
 

@@ -149,13 +149,27 @@ def run_demo(console: Console | None = None, world_dir: str | None = None) -> in
         console.print(f"evidence: WARC and screenshots under {config.evidence.dir}, "
                       f"{'verified against the manifest' if not problems else f'{len(problems)} PROBLEMS'}")
         engine = open_engine(storage_url)
-        counts = table_counts(engine)
         with session_factory(engine)() as session:
             g = grade(session, world)
         engine.dispose()
         console.print(f"graded against the world's answer key: {g.summary()}")
+
+        console.rule("[bold]enrichment: DNS, hosting, registration, TLS")
+        from collector.enrichment import run_enrich
+        from collector.views import print_enrich_summary, print_site_profiles
+        from enrich.run import EnrichRequest
+        from storage.queries import latest_verdicts
+
+        enriched = run_enrich(config, EnrichRequest())
+        print_enrich_summary(enriched, console)
+        engine = open_engine(storage_url)
+        with session_factory(engine)() as session:
+            flagged = [v.domain for v in latest_verdicts(session, piracy_only=True, limit=40)]
+        counts = table_counts(engine)
+        engine.dispose()
+        print_site_profiles(config, flagged, console)
         console.print(f"store holds {sum(counts.values())} rows in {len(counts)} tables: {db_path}")
-        console.print("[yellow]Enrichment and the analyst's reports come next (issues 4-5).[/]")
+        console.print("[yellow]The analyst's queries, operator networks and takedown packets come next (issue 5).[/]")
     console.print(f"sandbox stopped. demo took {time.monotonic() - started:.1f}s")
     failed = [p for p in probes if not p.ok]
-    return 1 if failed or not probes or result.outcome != "ok" or problems else 0
+    return 1 if failed or not probes or result.outcome != "ok" or problems or enriched.outcome != "ok" else 0

@@ -31,3 +31,40 @@ def print_crawl_summary(config: Config, result, console: Console | None = None, 
     for v in flagged:
         table.add_row(escape(v.domain), v.category, f"{v.score:.2f}", escape("; ".join(v.signals[:3])))
     console.print(table)
+
+
+def print_enrich_summary(result, console: Console | None = None) -> None:
+    """What an enrichment run did: sites, outcomes per service, queries sent per service."""
+    console = console or Console()
+    console.print(f"enrich run {result.run_id} {result.outcome}: {result.sites} sites in {result.seconds:.1f}s")
+    if result.counts:
+        console.print("  outcomes: " + ", ".join(f"{k} {v}" for k, v in sorted(result.counts.items())))
+    if result.sent:
+        console.print("  queries sent: " + ", ".join(f"{k} {v}" for k, v in sorted(result.sent.items())))
+    if result.leads:
+        shown = ", ".join(escape(d) for d in result.leads[:10])
+        console.print(f"  leads from certificates (unknown sites): {shown}"
+                      + (f" +{len(result.leads) - 10} more" if len(result.leads) > 10 else ""))
+
+
+def print_site_profiles(config: Config, domains: list[str], console: Console | None = None) -> None:
+    """Hosting and registration of ``domains``: whom to write to for a takedown."""
+    from storage.db import open_engine, session_factory
+    from storage.queries import site_profiles
+
+    console = console or Console()
+    engine = open_engine(config.storage.url)
+    with session_factory(engine)() as session:
+        profiles = site_profiles(session, domains)
+    engine.dispose()
+    table = Table(title="who hosts and registered them")
+    for col in ("site", "hosting (AS, owner, country)", "abuse contact", "registrar", "registrar abuse"):
+        table.add_column(col, overflow="fold")
+    for p in profiles:
+        hosting = "; ".join(
+            f"AS{n['asn']} {n['org'] or n['name'] or '?'} {n['country'] or ''}".strip()
+            + (f" [{n['cdn']}]" if n["cdn"] else "") for n in p["networks"][:2]) or "-"
+        abuse = ", ".join(sorted({n["abuse_email"] for n in p["networks"] if n["abuse_email"]})) or "-"
+        table.add_row(escape(p["domain"]), escape(hosting), escape(abuse), escape(p["registrar"] or "-"),
+                      escape(p["registrar_abuse"] or "-"))
+    console.print(table)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -37,3 +38,40 @@ def latest_verdicts(session: Session, run_id: int | None = None, piracy_only: bo
     if limit:
         query = query.limit(limit)
     return [SiteVerdict(*row) for row in session.execute(query)]
+
+
+def site_profiles(session: Session, domains: Sequence[str]) -> list[dict]:
+    """Per site: its networks (latest facts) and latest registration, for takedown contacts."""
+    from storage.models import (
+        DnsObservation,
+        DomainRegistration,
+        Host,
+        IpAddress,
+        IpNetwork,
+        Network,
+    )
+
+    out = []
+    for domain in domains:
+        site = session.scalar(select(Site).where(Site.domain == domain))
+        if site is None:
+            continue
+        names = [domain, *session.scalars(select(Host.fqdn).where(Host.site_id == site.id))]
+        ips = set(session.scalars(select(DnsObservation.value).where(
+            DnsObservation.name.in_(names), DnsObservation.rtype.in_(["A", "AAAA"]))))
+        nets = session.execute(
+            select(Network.asn, Network.name, Network.org, Network.country, Network.abuse_email, Network.cdn,
+                   Network.cidr)
+            .join(IpNetwork, IpNetwork.network_id == Network.id).join(IpAddress, IpAddress.id == IpNetwork.ip_id)
+            .where(IpAddress.address.in_(list(ips))).order_by(Network.last_seen.desc())).all() if ips else []
+        seen, networks = set(), []
+        for n in nets:
+            if n.cidr not in seen:
+                seen.add(n.cidr)
+                networks.append(dict(n._mapping))
+        reg = session.scalars(select(DomainRegistration).where(DomainRegistration.site_id == site.id)
+                              .order_by(DomainRegistration.last_seen.desc()).limit(1)).first()
+        out.append({"domain": domain, "ips": sorted(ips), "networks": networks,
+                    "registrar": reg.registrar if reg else None, "registrar_abuse": reg.abuse_email if reg else None,
+                    "created": reg.created if reg else None, "source": reg.source if reg else None})
+    return out

@@ -1,0 +1,58 @@
+"""``isop enrich``: one enrichment run — the lock, the run record, the asyncio loop."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import asdict
+from typing import Any
+
+from collector.config import Config
+from collector.crawl import STATE_DIR, _finish_run, _start_run
+from collector.locks import JobLock
+from enrich.run import SERVICES, EnrichRequest, EnrichResult
+
+
+class EnrichInputError(ValueError):
+    """Bad arguments (unknown service, bad duration): exit code 2."""
+
+
+def parse_only(text: str | None) -> tuple[str, ...]:
+    if not text:
+        return SERVICES
+    names = tuple(dict.fromkeys(s.strip().lower() for s in text.split(",") if s.strip()))
+    unknown = [n for n in names if n not in SERVICES]
+    if unknown or not names:
+        raise EnrichInputError(f"--only: unknown service {', '.join(unknown) or '(none)'}; "
+                               f"choose from {', '.join(SERVICES)}")
+    return names
+
+
+def run_enrich(config: Config, request: EnrichRequest) -> EnrichResult:
+    """Enrich due (or named) sites; raises LockHeld or StoreError. An exception inside the
+    run is recorded on the run (outcome failed) and re-raised; finished phases are kept."""
+    from enrich.run import run_enrichment
+    from storage.db import session_factory
+    from storage.migrate import ensure_store
+
+    with JobLock(STATE_DIR / "locks", "enrich"):
+        engine = ensure_store(config.storage.url)
+        arguments: dict[str, Any] = {"domains": list(request.domains), "only": list(request.only),
+                                     "stale_after": request.stale_after}
+        run_id = _start_run(engine, "enrich", "enrich", arguments)
+        try:
+            result = asyncio.run(run_enrichment(config, request, session_factory(engine), run_id))
+        except KeyboardInterrupt:
+            _finish_run(engine, run_id, "interrupted", {}, "interrupted")
+            raise
+        except Exception as e:
+            _finish_run(engine, run_id, "failed", {}, f"{type(e).__name__}: {e}"[:1000])
+            raise
+        counts = {**{f"sites/{k}": v for k, v in result.counts.items()},
+                  **{f"sent/{k}": v for k, v in result.sent.items()}, "sites": result.sites,
+                  "leads": len(result.leads), "seconds": round(result.seconds, 2)}
+        _finish_run(engine, run_id, result.outcome, counts, result.error)
+        engine.dispose()
+        return result
+
+
+__all__ = ["EnrichInputError", "EnrichRequest", "EnrichResult", "asdict", "parse_only", "run_enrich"]

@@ -1,0 +1,379 @@
+"""An enrichment run: which sites are due, the lookups in phases, the results into the store.
+
+Phases, each over every due site at once (bounded by ``[enrich]`` limits), running side
+by side (DNS then hosting; registration; TLS) and each committed as it ends, so an interrupted run keeps what finished and the next run picks
+up the rest (a site is due per service until that service's marker lookup is stored):
+
+1. **dns** — A, AAAA, CNAME chain, NS, MX, TXT, SOA of the domain and its crawled hosts.
+2. **hosting** — every public IP from phase 1: ASN (Team Cymru DNS) and network owner,
+   country and abuse contact (RDAP via ipwhois), one lookup per network; CDNs marked.
+3. **whois** — registration: RDAP through the IANA bootstrap, WHOIS on port 43 where a
+   TLD has no RDAP (or RDAP failed).
+4. **tls** — the certificate of each HTTPS host; SAN names of unknown sites are leads.
+
+Network work is asyncio (blocking libraries run in threads); store writes run in a thread
+with their own session, never on the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+SERVICES = ("dns", "hosting", "whois", "tls")
+
+
+@dataclass
+class EnrichRequest:
+    domains: Sequence[str] = ()
+    stale_after: float | None = None
+    """Seconds; None: ``[enrich] stale_after``."""
+    only: Sequence[str] = SERVICES
+    progress: Callable[[str, int, int], None] | None = None
+
+
+@dataclass
+class EnrichResult:
+    run_id: int
+    outcome: str
+    sites: int = 0
+    counts: Counter = field(default_factory=Counter)
+    sent: Counter = field(default_factory=Counter)
+    seconds: float = 0.0
+    leads: list[str] = field(default_factory=list)
+    error: str | None = None
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Enricher:
+    """Holds the clients, limiters and the store for one run."""
+
+    def __init__(self, config: Any, session_factory: Any, run_id: int) -> None:
+        from enrich.dns_lookup import RateLimiter, make_resolver
+
+        self.config = config
+        self.Session = session_factory
+        self.run_id = run_id
+        net, enr = config.network, config.enrich
+        self.timeout = min(net.timeout, 10.0)
+        self.resolver = make_resolver(list(net.resolvers), self.timeout)
+        self.dns_limiter = RateLimiter(max_concurrent=enr.concurrency, per_second=enr.dns_rate)
+        self.sent: Counter = Counter()
+        self.counts: Counter = Counter()
+        self.leads: list[str] = []
+        self._write_lock = asyncio.Lock()
+
+    # --- store -----------------------------------------------------------------------
+
+    async def _write(self, fn: Callable[..., Any], *args: Any) -> Any:
+        def work() -> Any:
+            with self.Session() as session, session.begin():
+                return fn(session, *args)
+
+        async with self._write_lock:  # phases run concurrently; their writes take turns
+            return await asyncio.to_thread(work)
+
+    def _marker(self, service: str, domain: str, outcome: str, detail: str | None = None) -> dict:
+        return {"service": f"site:{service}", "target": domain, "outcome": outcome, "detail": detail, "at": _now()}
+
+    # --- phase 1: DNS ----------------------------------------------------------------
+
+    async def dns_phase(self, sites: list[tuple[int, str]], hosts: dict[int, list[str]]) -> dict[int, set[str]]:
+        from enrich.dns_lookup import lookup_domain
+
+        ips: dict[int, set[str]] = {}
+        records: list[tuple[str, str, str, int | None]] = []
+        lookups: list[dict] = []
+
+        async def one(site_id: int, domain: str) -> None:
+            started = time.monotonic()
+            answers = await lookup_domain(self.resolver, domain, hosts.get(site_id, []), self.timeout, self.dns_limiter)
+            self.sent["dns"] += len(answers)
+            failed = [a for a in answers if a.status not in ("ok", "nodata")]
+            for a in answers:
+                if a.status == "ok":
+                    records.extend((a.name, a.rtype, v, a.ttl) for v in a.values)
+                    if a.rtype in ("A", "AAAA"):
+                        ips.setdefault(site_id, set()).update(a.values)
+                elif a.status != "nodata":
+                    lookups.append({"service": "dns", "target": f"{a.name} {a.rtype}", "outcome": a.status,
+                                    "detail": a.error, "at": _now(), "server": None})
+            apex = next((a for a in answers if a.name == domain and a.rtype == "SOA"), None)
+            outcome = apex.status if apex is not None and apex.status not in ("ok", "nodata") else \
+                ("partial" if failed else "ok")
+            lookups.append({**self._marker("dns", domain, outcome, f"{len(failed)} failed of {len(answers)}"),
+                            "duration_ms": round(1000 * (time.monotonic() - started), 1)})
+            self.counts[f"dns/{outcome}"] += 1
+
+        await self._gather([one(sid, d) for sid, d in sites], "dns")
+
+        def write(session: Any) -> None:
+            from storage.enrichment import record_dns, record_lookups
+
+            record_dns(session, records, _now())
+            record_lookups(session, lookups, self.run_id)
+
+        await self._write(write)
+        return ips
+
+    # --- phase 2: hosting ------------------------------------------------------------
+
+    async def hosting_phase(self, ips_by_site: dict[int, set[str]]) -> None:
+        from enrich.dns_lookup import is_reserved
+        from enrich.hosting import CdnList, HostingLookup
+
+        all_ips = sorted({ip for ips in ips_by_site.values() for ip in ips})
+        if not all_ips:
+            return
+        from collector.config import parse_duration
+
+        net, enr = self.config.network, self.config.enrich
+        ttl = parse_duration(enr.network_ttl)
+        lookup = HostingLookup(list(net.resolvers), net.proxy or None, net.ca_bundle or None, self.timeout,
+                               workers=enr.hosting_workers, cdn=CdnList.load(), max_age=ttl)
+        await self._write(lambda s: self._seed_networks(s, lookup, ttl))
+        # lookups within one /16 run one after another, so the second address of a network
+        # is answered from the cache: one query per network, not per address
+        try:
+            facts = list(await lookup.lookup_many(all_ips))
+        finally:
+            lookup.close()
+        self.sent.update({f"hosting/{k}": v for k, v in lookup.sent.items()})
+        reserved = {ip: is_reserved(ip) for ip in all_ips}
+
+        def write(session: Any) -> None:
+            from storage.enrichment import (
+                link_ip_network,
+                record_asn,
+                record_ips,
+                record_lookups,
+                record_network,
+            )
+
+            now = _now()
+            ip_ids = record_ips(session, reserved, now)
+            lookups = []
+            for f in facts:
+                self.counts[f"hosting/{'reused' if f.reused else f.status}"] += 1
+                if f.status != "ok":
+                    if f.status != "reserved":
+                        lookups.append({"service": "hosting", "target": f.ip, "outcome": f.status[:20],
+                                        "detail": f.error, "at": now})
+                    continue
+                if f.asn:
+                    record_asn(session, f.asn, f.asn_name, f.asn_country, f.asn_registry, f.asn_date, now)
+                if f.cidr:
+                    network_id = record_network(session, {
+                        "cidr": f.cidr, "start_address": f.start_address, "end_address": f.end_address,
+                        "asn": f.asn, "name": f.name, "handle": f.handle, "org": f.org, "country": f.country,
+                        "rir": f.rir, "abuse_email": f.abuse_email, "cdn": f.cdn}, f.raw, now)
+                    link_ip_network(session, ip_ids[f.ip], network_id, now)
+            # per-site markers
+            by_ip = {f.ip: f for f in facts}
+            sites = {sid: ips for sid, ips in ips_by_site.items()}
+            from sqlalchemy import select
+
+            from storage.models import Site
+
+            names = dict(session.execute(select(Site.id, Site.domain).where(Site.id.in_(list(sites)))).all())
+            for sid, ips in sites.items():
+                bad = [ip for ip in ips if by_ip.get(ip) is not None and by_ip[ip].status not in ("ok", "reserved")]
+                cdn = sorted({by_ip[ip].cdn for ip in ips if by_ip.get(ip) is not None and by_ip[ip].cdn})
+                lookups.append(self._marker("hosting", names.get(sid, str(sid)), "partial" if bad else "ok",
+                                            ("behind " + ", ".join(cdn)) if cdn else None))
+            record_lookups(session, lookups, self.run_id)
+
+        await self._write(write)
+
+    @staticmethod
+    def _seed_networks(session: Any, lookup: Any, ttl: float) -> None:
+        """Known networks (fresh ones) answer for the IPs inside them without a lookup."""
+        from sqlalchemy import select
+
+        from storage.models import Network
+
+        cutoff = _now() - timedelta(seconds=ttl)
+        for n in session.scalars(select(Network).where(Network.last_seen >= cutoff)):
+            lookup.cache.add_stored(n)
+
+    # --- phase 3: registration -------------------------------------------------------
+
+    async def registration_phase(self, sites: list[tuple[int, str]]) -> None:
+        from enrich.rdap_client import Bootstrap, RdapClient
+        from enrich.rdap_parse import parse_rdap_domain
+        from enrich.transport import ssl_context
+        from enrich.whois_client import WhoisClient
+        from enrich.whois_parse import parse_whois
+
+        net, enr = self.config.network, self.config.enrich
+        tls = ssl_context(net.ca_bundle or None)
+        rdap = RdapClient(proxy=net.proxy or None, tls_context=tls, timeout=self.timeout, bootstrap=Bootstrap.load(),
+                          per_host=(max(1, int(enr.rdap_rate)), enr.rdap_rate), user_agent=net.user_agent)
+        whois = WhoisClient(proxy=net.proxy or None, timeout=self.timeout,
+                            per_server=(max(1, int(enr.whois_rate)), enr.whois_rate))
+        results: list[tuple[int, str, str | None, Any, str]] = []
+        lookups: list[dict] = []
+
+        async def one(site_id: int, domain: str) -> None:
+            started = time.monotonic()
+            answer = await rdap.domain(domain)
+            reg, source, server, raw = None, "rdap", answer.url, ""
+            if answer.status in ("ok", "not_found") and answer.data is not None:
+                import json
+
+                reg = parse_rdap_domain(answer.data, domain)
+                raw = json.dumps(answer.data, ensure_ascii=False)[:200_000]
+            elif answer.status != "no_rdap":
+                lookups.append({"service": "rdap_domain", "target": domain, "server": answer.url,
+                                "outcome": answer.status, "detail": answer.error, "at": _now()})
+            if reg is None or reg.status == "error":
+                w = await whois.query(domain)
+                source, server, raw = "whois", w.server, w.text or ""
+                if w.status == "ok":
+                    reg = parse_whois(w.text, domain, w.server or "")
+                else:
+                    lookups.append({"service": "whois", "target": domain, "server": w.server,
+                                    "outcome": w.status, "detail": w.error, "at": _now()})
+            outcome = reg.status if reg is not None else "error"
+            if reg is not None and reg.status == "found":
+                results.append((site_id, source, server, reg, raw))
+                outcome = "ok"
+            elif reg is not None and reg.error:
+                lookups.append({"service": source, "target": domain, "server": server, "outcome": reg.status,
+                                "detail": reg.error, "at": _now()})
+            lookups.append({**self._marker("whois", domain, outcome, source),
+                            "duration_ms": round(1000 * (time.monotonic() - started), 1)})
+            self.counts[f"whois/{source}/{outcome}"] += 1
+
+        await self._gather([one(sid, d) for sid, d in sites], "registration")
+        self.sent.update({f"rdap/{k}": v for k, v in rdap.sent.items()})
+        self.sent.update({f"whois/{k}": v for k, v in whois.sent.items()})
+
+        def write(session: Any) -> None:
+            from storage.enrichment import record_lookups, record_registration
+
+            now = _now()
+            for site_id, source, server, reg, raw in results:
+                record_registration(session, site_id, source, server, {
+                    "registrar": reg.registrar, "registrar_iana_id": reg.registrar_iana_id, "created": reg.created,
+                    "updated": reg.updated, "expires": reg.expires, "nameservers": reg.nameservers,
+                    "statuses": reg.statuses, "registrant_org": reg.registrant_org,
+                    "registrant_country": reg.registrant_country, "abuse_email": reg.abuse_email,
+                    "redacted": reg.redacted}, raw, now)
+            record_lookups(session, lookups, self.run_id)
+
+        await self._write(write)
+
+    # --- phase 4: TLS ----------------------------------------------------------------
+
+    async def tls_phase(self, hosts: dict[int, list[str]], domains: dict[int, str]) -> None:
+        from enrich.tls_probe import fetch_certificate
+
+        net = self.config.network
+        limiter = asyncio.Semaphore(self.config.enrich.concurrency)
+        certs: list[tuple[str, dict]] = []
+        lookups: list[dict] = []
+
+        async def one(site_id: int, host: str) -> None:
+            async with limiter:
+                got = await fetch_certificate(host, 443, proxy=net.proxy or None, timeout=self.timeout)
+            self.sent["tls"] += 1
+            if hasattr(got, "sha256"):
+                cert = {k: getattr(got, k, None) for k in (
+                    "sha256", "issuer", "subject", "subject_cn", "serial", "not_before", "not_after", "der")}
+                cert["sans"] = [*got.san_dns, *got.san_ip]
+                certs.append((host, cert))
+                self.counts["tls/ok"] += 1
+            else:
+                lookups.append({"service": "tls", "target": host, "outcome": "error",
+                                "detail": getattr(got, "reason", str(got)), "at": _now()})
+                self.counts["tls/failed"] += 1
+
+        await self._gather([one(sid, h) for sid, hs in hosts.items() for h in hs], "tls")
+
+        def write(session: Any) -> None:
+            from storage.enrichment import record_certificate, record_lookups
+
+            now = _now()
+            for host, cert in certs:
+                for lead in record_certificate(session, host, cert, now, self.run_id):
+                    if lead not in self.leads:
+                        self.leads.append(lead)
+            record_lookups(session, lookups + [self._marker("tls", d, "ok") for d in domains.values()], self.run_id)
+
+        await self._write(write)
+
+    # --- helpers ---------------------------------------------------------------------
+
+    async def _gather(self, coros: list, phase: str) -> None:
+        total = len(coros)
+        done = 0
+        progress = getattr(self, "progress", None)
+        for fut in asyncio.as_completed(coros):
+            await fut
+            done += 1
+            if progress:
+                progress(phase, done, total)
+
+
+async def run_enrichment(config: Any, request: EnrichRequest, session_factory: Any, run_id: int) -> EnrichResult:
+    """Enrich the due (or named) sites; the caller opened the run record and closes it."""
+    from collector.config import parse_duration
+    from storage.enrichment import crawled_hosts, https_hosts, sites_due
+
+    started = time.monotonic()
+    enricher = Enricher(config, session_factory, run_id)
+    enricher.progress = request.progress
+    stale = request.stale_after if request.stale_after is not None else parse_duration(config.enrich.stale_after)
+    only = [s for s in SERVICES if s in request.only]
+    cutoff = _now() - timedelta(seconds=stale)
+
+    if request.domains:  # named sites are enriched even if no crawl has seen them yet
+        from storage.sites import record_hosts
+
+        await enricher._write(lambda s: record_hosts(s, list(request.domains), _now(), run_id))
+
+    def due(service: str) -> list[tuple[int, str]]:
+        with session_factory() as session:
+            return sites_due(session, [service], cutoff, list(request.domains) or None)
+
+    all_sites: set[int] = set()
+
+    async def dns_and_hosting() -> None:
+        if "dns" not in only and "hosting" not in only:
+            return
+        dns_sites = due("dns") if "dns" in only else due("hosting")
+        all_sites.update(s for s, _ in dns_sites)
+        with session_factory() as session:
+            hosts = {sid: crawled_hosts(session, sid) for sid, _ in dns_sites}
+        ips = await enricher.dns_phase(dns_sites, hosts)
+        if "hosting" in only:
+            await enricher.hosting_phase(ips)
+
+    async def registration() -> None:
+        if "whois" in only:
+            reg_sites = due("whois")
+            all_sites.update(s for s, _ in reg_sites)
+            await enricher.registration_phase(reg_sites)
+
+    async def tls() -> None:
+        if "tls" in only:
+            tls_sites = due("tls")
+            all_sites.update(s for s, _ in tls_sites)
+            with session_factory() as session:
+                hosts = {sid: https_hosts(session, sid) or [d] for sid, d in tls_sites}
+            await enricher.tls_phase(hosts, dict(tls_sites))
+
+    # Different services, different servers: the phases run side by side, each bounded by
+    # its own limits, each committing what it finished.
+    await asyncio.gather(dns_and_hosting(), registration(), tls())
+    return EnrichResult(run_id=run_id, outcome="ok", sites=len(all_sites), counts=enricher.counts,
+                        sent=enricher.sent, seconds=time.monotonic() - started, leads=enricher.leads)
