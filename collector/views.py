@@ -61,9 +61,9 @@ def print_site_profiles(config: Config, domains: list[str], console: Console | N
     for col in ("site", "hosting (AS, owner, country)", "abuse contact", "registrar", "registrar abuse"):
         table.add_column(col, overflow="fold")
     for p in profiles:
-        hosting = "; ".join(
-            f"AS{n['asn']} {n['org'] or n['name'] or '?'} {n['country'] or ''}".strip()
-            + (f" [{n['cdn']}]" if n["cdn"] else "") for n in p["networks"][:2]) or "-"
+        shown = dict.fromkeys(f"AS{n['asn']} {n['org'] or n['name'] or '?'} {n['country'] or ''}".strip()
+                              + (f" [{n['cdn']}]" if n["cdn"] else "") for n in p["networks"])
+        hosting = "; ".join(list(shown)[:2]) or "-"
         abuse = ", ".join(sorted({n["abuse_email"] for n in p["networks"] if n["abuse_email"]})) or "-"
         table.add_row(escape(p["domain"]), escape(hosting), escape(abuse), escape(p["registrar"] or "-"),
                       escape(p["registrar_abuse"] or "-"))

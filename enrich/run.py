@@ -327,7 +327,7 @@ class Enricher:
 async def run_enrichment(config: Any, request: EnrichRequest, session_factory: Any, run_id: int) -> EnrichResult:
     """Enrich the due (or named) sites; the caller opened the run record and closes it."""
     from collector.config import parse_duration
-    from storage.enrichment import crawled_hosts, https_hosts, sites_due
+    from storage.enrichment import crawled_hosts, has_pages, https_hosts, sites_due
 
     started = time.monotonic()
     enricher = Enricher(config, session_factory, run_id)
@@ -369,7 +369,10 @@ async def run_enrichment(config: Any, request: EnrichRequest, session_factory: A
             tls_sites = due("tls")
             all_sites.update(s for s, _ in tls_sites)
             with session_factory() as session:
-                hosts = {sid: https_hosts(session, sid) or [d] for sid, d in tls_sites}
+                # HTTPS hosts seen in the crawl; a site crawled over plain HTTP only has none,
+                # a site named but never crawled gets its apex tried
+                hosts = {sid: https_hosts(session, sid) or ([] if has_pages(session, sid) else [d])
+                         for sid, d in tls_sites}
             await enricher.tls_phase(hosts, dict(tls_sites))
 
     # Different services, different servers: the phases run side by side, each bounded by

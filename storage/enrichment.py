@@ -170,3 +170,8 @@ def https_hosts(session: Session, site_id: int, limit: int = 5) -> list[str]:
         if len(out) >= limit:
             break
     return out
+
+
+def has_pages(session: Session, site_id: int) -> bool:
+    """Whether any page of the site was fetched (over any scheme)."""
+    return session.scalar(select(Page.id).where(Page.site_id == site_id).limit(1)) is not None
