@@ -29,13 +29,7 @@ from storage.db import open_engine, session_factory  # noqa: E402
 
 def crawl(workdir: Path, sandbox, max_pages: int) -> float:
     config = workdir / "isop.toml"
-    config.write_text(f"""
-[storage]
-url = "sqlite:///{workdir / 'isop.db'}"
-[network]
-proxy = "{sandbox.proxy_url}"
-resolvers = ["{sandbox.resolvers[0]}"]
-ca_bundle = "{sandbox.ca_path}"
+    config.write_text(sandbox.config_text(f"sqlite:///{workdir / 'isop.db'}") + f"""
 [evidence]
 dir = "{workdir / 'evidence'}"
 [crawl]

@@ -101,13 +101,7 @@ def bare_crawl(proxy: str, concurrency: int, out: Path) -> None:
 
 def full_config(workdir: Path, sandbox, pages: int, concurrency: int) -> Path:
     config = workdir / "isop.toml"
-    config.write_text(f"""
-[storage]
-url = "sqlite:///{workdir / 'isop.db'}"
-[network]
-proxy = "{sandbox.proxy_url}"
-resolvers = ["{sandbox.resolvers[0]}"]
-ca_bundle = "{sandbox.ca_path}"
+    config.write_text(sandbox.config_text(f"sqlite:///{workdir / 'isop.db'}") + f"""
 [evidence]
 dir = "{workdir / 'evidence'}"
 [crawl]

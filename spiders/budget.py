@@ -84,6 +84,17 @@ class CrawlBudget:
     def _drop(self, reason: str) -> None:
         self.stats.inc_value(f"isop/budget/{reason}")
 
+    @staticmethod
+    def _key(url: str) -> bytes:
+        return hashlib.blake2b(canonicalize_url(url).encode(), digest_size=16).digest()
+
+    def already_admitted(self, url: str) -> bool:
+        """Whether a request for ``url`` was admitted before (a duplicate)."""
+        try:
+            return self._key(url) in self.seen
+        except ValueError:
+            return False
+
     def admit(self, request: Request, allowed_sites: set[str] | None = None, site_pages: int | None = None) -> bool:
         """Count ``request`` against the budgets; False when it must be dropped."""
         if request.meta.get(EXEMPT):
@@ -96,7 +107,7 @@ class CrawlBudget:
         if allowed_sites is not None and site not in allowed_sites:
             self._drop("offsite")
             return False
-        key = hashlib.blake2b(canonicalize_url(request.url).encode(), digest_size=16).digest()
+        key = self._key(request.url)
         if key in self.seen and not request.dont_filter:
             return False  # a duplicate: the scheduler would drop it anyway, don't count it
         if self.scheduled >= self.max_pages:

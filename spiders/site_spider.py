@@ -109,6 +109,7 @@ class SiteSpider(scrapy.Spider):
         self.rendered_per_site: dict[str, int] = {}
         self.resume_run = int(resume_run) if resume_run else None
         self.done: set[str] = set()
+        self._budget_mw = False
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
@@ -169,11 +170,23 @@ class SiteSpider(scrapy.Spider):
     def page_request(self, url: str, priority: int = 0, seed: bool = False, **meta) -> scrapy.Request | None:
         if url in self.done:
             return None
+        # Pages link the same URLs over and over; a request the budget already admitted
+        # would cost Scrapy's middlewares and scheduler work only to be dropped as a duplicate.
+        budget = self._budget()
+        if budget is not None and budget.already_admitted(url):
+            return None
         if not seed and host_matches(urlsplit(url).hostname or "", self.no_crawl):
             self.crawler.stats.inc_value("isop/budget/no_crawl")
             return None
         return scrapy.Request(url, callback=self.parse, errback=self.failed, priority=priority,
                               meta={"isop_seed": seed, **meta})
+
+    def _budget(self):
+        """The crawl's budget middleware (None when it is not installed)."""
+        if self._budget_mw is False:
+            self._budget_mw = next((m for m in self.crawler.engine.scraper.spidermw.middlewares
+                                    if hasattr(m, "already_admitted")), None)
+        return self._budget_mw
 
     # --- responses ----------------------------------------------------------------------
 
