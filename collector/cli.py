@@ -290,6 +290,12 @@ def crawl(ctx: click.Context, seeds_file: str | None, url: str | None, max_pages
     from collector.views import print_crawl_summary
 
     print_crawl_summary(config, result)
+    from collector.enrichment import recompute_clusters
+    from storage.db import open_engine
+
+    engine = open_engine(config.storage.url)
+    recompute_clusters(engine)
+    engine.dispose()
     if result.outcome != "ok":
         raise Failure(f"crawl run {result.run_id} ended {result.outcome}; run the same command again to resume")
     if config.enrich.after_crawl:
@@ -345,6 +351,118 @@ def enrich(ctx: click.Context, domains: tuple[str, ...], stale_after: str | None
     from collector.views import print_enrich_summary
 
     print_enrich_summary(result)
+
+
+# --- the analyst's side --------------------------------------------------------------------
+
+
+@cli.command("sites")
+@click.option("--category", type=click.Choice(["streaming", "torrent", "ddl", "manga", "iptv", "warez", "ebook",
+                                               "music", "counterfeit", "none"]), help="Only this category.")
+@click.option("--piracy/--no-piracy", default=None, help="Only flagged (or only unflagged) sites.")
+@click.option("--min-score", type=click.FloatRange(0, 1), help="Only sites scoring at least this.")
+@click.option("--limit", type=click.IntRange(min=1), default=200, show_default=True, help="At most this many sites.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True,
+              help="Output format.")
+@click.pass_context
+def sites(ctx: click.Context, category: str | None, piracy: bool | None, min_score: float | None, limit: int,
+          fmt: str) -> None:
+    """Known sites with their latest classification, highest score first."""
+    from collector.analyst import emit
+    from storage.db import StoreError, session_factory
+    from storage.migrate import ensure_store
+    from storage.queries import latest_verdicts
+
+    config = _config(ctx)
+    try:
+        engine = ensure_store(config.storage.url)
+    except StoreError as e:
+        raise Failure(str(e)) from None
+    with session_factory(engine)() as session:
+        verdicts = latest_verdicts(session, piracy_only=bool(piracy))
+    engine.dispose()
+    rows = [{"domain": v.domain, "is_piracy": v.is_piracy, "category": v.category, "score": round(v.score, 3),
+             "signals": v.signals[:1 if fmt == "table" else 12],
+             "classified_at": v.classified_at.date() if fmt == "table" else v.classified_at} for v in verdicts
+            if (category is None or v.category == category) and (piracy is not False or not v.is_piracy)
+            and (min_score is None or v.score >= min_score)][:limit]
+    text = emit(rows, ["domain", "is_piracy", "category", "score", "signals", "classified_at"], fmt,
+                title=f"{len(rows)} sites")
+    if text is not None:
+        click.echo(text)
+
+
+@cli.command("network")
+@click.argument("domain")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
+              help="Output format.")
+@click.pass_context
+def network(ctx: click.Context, domain: str, fmt: str) -> None:
+    """The operator network around DOMAIN: sites tied by shared identifiers, with strengths."""
+    import json as jsonlib
+
+    from storage.clusters import network_of
+    from storage.db import StoreError, session_factory
+    from storage.migrate import ensure_store
+    from storage.names import HostNameError, parse_host
+
+    try:
+        name = parse_host(domain).domain
+    except HostNameError as e:
+        raise UsageProblem(f"DOMAIN: {e}") from None
+    config = _config(ctx)
+    try:
+        engine = ensure_store(config.storage.url)
+    except StoreError as e:
+        raise Failure(str(e)) from None
+    from sqlalchemy import select
+
+    from storage.models import Site
+
+    with session_factory(engine)() as session:
+        known = session.scalar(select(Site.id).where(Site.domain == name)) is not None
+        net = network_of(session, name) if known else None
+    engine.dispose()
+    if net is None:
+        raise Failure(f"{name} is not in the store (crawl or enrich it first)")
+    if fmt == "json":
+        click.echo(jsonlib.dumps(net, ensure_ascii=False, indent=1, default=str))
+        return
+    from collector.views import print_network
+
+    print_network(net)
+
+
+@cli.command("export")
+@click.option("--format", "fmt", type=click.Choice(["json"]), default="json", show_default=True,
+              help="json: the public export contract (docs/export.schema.json).")
+@click.option("--output", type=click.Path(dir_okay=False), required=True, help="File to write ('-' for stdout).")
+@click.option("--category", help="Only sites of this category.")
+@click.option("--piracy/--no-piracy", default=None, help="Only flagged (or only unflagged) sites.")
+@click.option("--limit", type=click.IntRange(min=1), help="At most this many sites.")
+@click.pass_context
+def export(ctx: click.Context, fmt: str, output: str, category: str | None, piracy: bool | None,
+           limit: int | None) -> None:
+    """Write the sites with everything known about them, streaming (constant memory)."""
+    from storage.db import StoreError, session_factory
+    from storage.export import write_json
+    from storage.migrate import ensure_store
+
+    config = _config(ctx)
+    try:
+        engine = ensure_store(config.storage.url)
+    except StoreError as e:
+        raise Failure(str(e)) from None
+    out = sys.stdout if output == "-" else open(output, "w", encoding="utf-8")
+    try:
+        with session_factory(engine)() as session:
+            count = write_json(session, out, piracy=piracy, category=category, limit=limit)
+    finally:
+        if out is not sys.stdout:
+            out.close()
+        engine.dispose()
+    if output != "-":
+        click.echo(f"{count} sites written to {output}")
 
 
 @cli.group("refresh")

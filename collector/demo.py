@@ -168,8 +168,21 @@ def run_demo(console: Console | None = None, world_dir: str | None = None) -> in
         counts = table_counts(engine)
         engine.dispose()
         print_site_profiles(config, flagged, console)
+
+        console.rule("[bold]operator networks (shared identifiers)")
+        from collector.views import print_network
+        from storage.clusters import compute_clusters, network_of
+
+        engine = open_engine(storage_url)
+        with session_factory(engine)() as session:
+            clusters = compute_clusters(session)
+            biggest = network_of(session, max(clusters, key=len)[0]) if clusters else None
+        engine.dispose()
+        console.print(f"{len(clusters)} operator network(s) of 2+ sites")
+        if biggest:
+            print_network(biggest, console)
         console.print(f"store holds {sum(counts.values())} rows in {len(counts)} tables: {db_path}")
-        console.print("[yellow]The analyst's queries, operator networks and takedown packets come next (issue 5).[/]")
+        console.print("[yellow]Next (issue 5): site dossiers, takedown packets, changes, STIX/MISP exports, HTML report.[/]")
     console.print(f"sandbox stopped. demo took {time.monotonic() - started:.1f}s")
     failed = [p for p in probes if not p.ok]
     return 1 if failed or not probes or result.outcome != "ok" or problems or enriched.outcome != "ok" else 0

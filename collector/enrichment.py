@@ -51,8 +51,21 @@ def run_enrich(config: Config, request: EnrichRequest) -> EnrichResult:
                   **{f"sent/{k}": v for k, v in result.sent.items()}, "sites": result.sites,
                   "leads": len(result.leads), "seconds": round(result.seconds, 2)}
         _finish_run(engine, run_id, result.outcome, counts, result.error)
+        recompute_clusters(engine)
         engine.dispose()
         return result
 
 
-__all__ = ["EnrichInputError", "EnrichRequest", "EnrichResult", "asdict", "parse_only", "run_enrich"]
+def recompute_clusters(engine: Any) -> int:
+    """Recompute and store the operator networks (after crawls and enrichment)."""
+    from datetime import UTC, datetime
+
+    from storage.clusters import recompute
+    from storage.db import session_factory
+
+    with session_factory(engine)() as session, session.begin():
+        return len(set(recompute(session, datetime.now(UTC)).values()))
+
+
+__all__ = ["EnrichInputError", "EnrichRequest", "EnrichResult", "asdict", "parse_only", "recompute_clusters",
+           "run_enrich"]

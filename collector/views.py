@@ -68,3 +68,18 @@ def print_site_profiles(config: Config, domains: list[str], console: Console | N
         table.add_row(escape(p["domain"]), escape(hosting), escape(abuse), escape(p["registrar"] or "-"),
                       escape(p["registrar_abuse"] or "-"))
     console.print(table)
+
+
+def print_network(net: dict, console: Console | None = None) -> None:
+    """An operator network: its sites and the identifiers that tie them."""
+    console = console or Console()
+    console.print(f"network of {escape(net['domain'])}: cluster {escape(str(net.get('cluster') or '-'))}, "
+                  f"{len(net['sites'])} site(s): {escape(', '.join(net['sites']))}")
+    table = Table(title="links")
+    for col in ("sites", "strength", "joins", "shared identifiers"):
+        table.add_column(col, overflow="fold")
+    for link in net.get("links", []):
+        ids = "; ".join(f"{i['type']} {i['value']} ({i['weight']:.2f}, {i['sites']} sites)" for i in link["identifiers"])
+        table.add_row(escape(f"{link['a']} - {link['b']}"), f"{link['strength']:.2f}", "yes" if link.get("joins") else "no",
+                      escape(ids))
+    console.print(table)

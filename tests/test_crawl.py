@@ -327,3 +327,39 @@ def test_targeted_crawl_stays_on_the_site_and_its_hops(sandbox, tmp_path, guarde
     assert kind == "targeted"
     assert {"baytorrents.cc", "baytorrents.se"} <= crawled, "follows the redirect and the announced move"
     assert crawled <= {"baytorrents.to", "baytorrents.cc", "baytorrents.se"}, crawled
+
+
+def test_the_operator_network_is_one_cluster(discovery):
+    from storage.clusters import network_of
+
+    _, engine, _ = discovery
+    operator = {d.name for d in WORLD.domains.values() if d.truth.operator}
+    assert len(operator) >= 3
+    from sqlalchemy.orm import Session
+
+    with Session(engine) as session:
+        nets = {network_of(session, name)["cluster"] for name in operator}
+        members = set(network_of(session, sorted(operator)[0])["sites"])
+    assert len(nets) == 1 and None not in nets, "the crawl stored one cluster for the operator's sites"
+    assert members == operator, "no site joins the operator's network for a shared CDN, hub or ad network"
+
+
+def test_analyst_commands_on_the_crawled_store(discovery, guarded_env):
+    import json
+
+    _, _, tmp = discovery
+    config = tmp / "isop.toml"
+    r = isop(["sites", "--piracy", "--format", "json"], config, guarded_env, tmp)
+    assert r.returncode == 0, r.stderr
+    listed = json.loads(r.stdout)
+    assert listed and all(s["is_piracy"] for s in listed)
+    assert "fmovix.xyz" in {s["domain"] for s in listed}
+    r = isop(["network", "fmovix.xyz", "--format", "json"], config, guarded_env, tmp)
+    assert r.returncode == 0, r.stderr
+    assert {"fmovix.xyz", "rlsbay.net"} <= set(json.loads(r.stdout)["sites"])
+    assert isop(["network", "a..b"], config, guarded_env, tmp).returncode == 2
+    assert isop(["network", "never-seen.example"], config, guarded_env, tmp).returncode == 1
+    r = isop(["export", "--output", str(tmp / "export.json"), "--piracy"], config, guarded_env, tmp)
+    assert r.returncode == 0, r.stderr
+    doc = json.loads((tmp / "export.json").read_text())
+    assert {s["domain"] for s in doc["sites"]} == {s["domain"] for s in listed}

@@ -1,0 +1,45 @@
+"""The analyst's listing commands: rows out of the store as a table, JSON or CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+FORMATS = ("table", "json", "csv")
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value
+
+
+def emit(rows: Sequence[dict[str, Any]], columns: Sequence[str], fmt: str, title: str = "",
+         console: Console | None = None) -> str | None:
+    """Render ``rows``; JSON and CSV are returned as text (for stdout), tables printed."""
+    if fmt == "json":
+        return json.dumps([{c: _plain(r.get(c)) for c in columns} for r in rows], ensure_ascii=False, indent=1)
+    if fmt == "csv":
+        buf = io.StringIO()
+        writer = csv.writer(buf)
+        writer.writerow(columns)
+        for r in rows:
+            writer.writerow(["; ".join(map(str, v)) if isinstance(v, list | tuple) else _plain(v)
+                             for v in (r.get(c) for c in columns)])
+        return buf.getvalue()
+    table = Table(title=title or None)
+    for c in columns:
+        table.add_column(c, overflow="fold")
+    for r in rows:
+        table.add_row(*(escape("; ".join(map(str, v)) if isinstance(v, list | tuple) else
+                               ("" if v is None else str(_plain(v)))) for v in (r.get(c) for c in columns)))
+    (console or Console()).print(table)
+    return None
