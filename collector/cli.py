@@ -356,6 +356,13 @@ def enrich(ctx: click.Context, domains: tuple[str, ...], stale_after: str | None
 # --- the analyst's side --------------------------------------------------------------------
 
 
+def _store(ctx: click.Context):
+    """The config and an engine on its store, brought to the latest schema (exit 1 if it can't be)."""
+    config = _config(ctx)
+    return config, _open_store(config)
+
+
+
 @cli.command("sites")
 @click.option("--category", type=click.Choice(["streaming", "torrent", "ddl", "manga", "iptv", "warez", "ebook",
                                                "music", "counterfeit", "none"]), help="Only this category.")
@@ -369,15 +376,10 @@ def sites(ctx: click.Context, category: str | None, piracy: bool | None, min_sco
           fmt: str) -> None:
     """Known sites with their latest classification, highest score first."""
     from collector.analyst import emit
-    from storage.db import StoreError, session_factory
-    from storage.migrate import ensure_store
+    from storage.db import session_factory
     from storage.queries import latest_verdicts
 
-    config = _config(ctx)
-    try:
-        engine = ensure_store(config.storage.url)
-    except StoreError as e:
-        raise Failure(str(e)) from None
+    config, engine = _store(ctx)
     with session_factory(engine)() as session:
         verdicts = latest_verdicts(session, piracy_only=bool(piracy))
     engine.dispose()
@@ -402,19 +404,14 @@ def network(ctx: click.Context, domain: str, fmt: str) -> None:
     import json as jsonlib
 
     from storage.clusters import network_of
-    from storage.db import StoreError, session_factory
-    from storage.migrate import ensure_store
+    from storage.db import session_factory
     from storage.names import HostNameError, parse_host
 
     try:
         name = parse_host(domain).domain
     except HostNameError as e:
         raise UsageProblem(f"DOMAIN: {e}") from None
-    config = _config(ctx)
-    try:
-        engine = ensure_store(config.storage.url)
-    except StoreError as e:
-        raise Failure(str(e)) from None
+    config, engine = _store(ctx)
     from sqlalchemy import select
 
     from storage.models import Site
@@ -444,15 +441,10 @@ def network(ctx: click.Context, domain: str, fmt: str) -> None:
 def export(ctx: click.Context, fmt: str, output: str, category: str | None, piracy: bool | None,
            limit: int | None) -> None:
     """Write the sites with everything known about them, streaming (constant memory)."""
-    from storage.db import StoreError, session_factory
+    from storage.db import session_factory
     from storage.export import write_json
-    from storage.migrate import ensure_store
 
-    config = _config(ctx)
-    try:
-        engine = ensure_store(config.storage.url)
-    except StoreError as e:
-        raise Failure(str(e)) from None
+    config, engine = _store(ctx)
     out = sys.stdout if output == "-" else open(output, "w", encoding="utf-8")
     try:
         with session_factory(engine)() as session:
