@@ -457,6 +457,34 @@ def export(ctx: click.Context, fmt: str, output: str, category: str | None, pira
         click.echo(f"{count} sites written to {output}")
 
 
+@cli.command("takedown")
+@click.argument("domain")
+@click.option("--format", "fmt", type=click.Choice(["md", "json"]), default="md", show_default=True,
+              help="Markdown for a letter, JSON for a case system.")
+@click.pass_context
+def takedown(ctx: click.Context, domain: str, fmt: str) -> None:
+    """A takedown packet for DOMAIN: hosting and registrar abuse contacts, CDN, reasons, evidence."""
+    import json as jsonlib
+
+    from storage.db import session_factory
+    from storage.names import HostNameError, parse_host
+    from storage.takedown import UnknownSite, takedown_packet, to_markdown
+
+    try:
+        name = parse_host(domain).domain
+    except HostNameError as e:
+        raise UsageProblem(f"DOMAIN: {e}") from None
+    _, engine = _store(ctx)
+    try:
+        with session_factory(engine)() as session:
+            packet = takedown_packet(session, name)
+    except UnknownSite as e:
+        raise Failure(str(e)) from None
+    finally:
+        engine.dispose()
+    click.echo(jsonlib.dumps(packet, ensure_ascii=False, indent=1) if fmt == "json" else to_markdown(packet))
+
+
 @cli.group("refresh")
 def refresh_group() -> None:
     """Update data files isop ships (only when asked: never fetched implicitly)."""

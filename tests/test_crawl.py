@@ -363,3 +363,29 @@ def test_analyst_commands_on_the_crawled_store(discovery, guarded_env):
     assert r.returncode == 0, r.stderr
     doc = json.loads((tmp / "export.json").read_text())
     assert {s["domain"] for s in doc["sites"]} == {s["domain"] for s in listed}
+
+
+def test_takedown_packet_has_reasons_and_verifiable_evidence(discovery, guarded_env):
+    import json
+
+    from storage.takedown import md, to_markdown
+
+    _, engine, tmp = discovery
+    r = isop(["takedown", "fmovix.xyz", "--format", "json"], tmp / "isop.toml", guarded_env, tmp)
+    assert r.returncode == 0, r.stderr
+    packet = json.loads(r.stdout)
+    assert packet["classification"]["is_piracy"] and packet["classification"]["signals"]
+    first = packet["evidence"][0]
+    assert first["url"] == "https://fmovix.xyz/" and first["screenshot"] and first["screenshot_sha256"]
+    import hashlib
+
+    for e in packet["evidence"]:
+        warc = tmp / "evidence" / e["warc_file"]
+        assert hashlib.sha256(warc.read_bytes()).hexdigest() == e["warc_file_sha256"] or \
+            e["warc_file_sha256"] is None, "the WARC's recorded hash is the file's (when sealed)"
+    assert len({e["url"] for e in packet["evidence"]}) == len(packet["evidence"])
+    assert isop(["takedown", "never-seen.example"], tmp / "isop.toml", guarded_env, tmp).returncode == 1
+    hostile = dict(packet, evidence=[dict(first, title="x", url="https://e.x/<script>alert(1)</script>[a](b)*c*")])
+    text = to_markdown(hostile)
+    assert "<script>" not in text and "&lt;script&gt;" in text and "\\[a\\]" in text and "\\*c\\*" in text
+    assert md(None) == "-"
