@@ -181,8 +181,18 @@ def run_demo(console: Console | None = None, world_dir: str | None = None) -> in
         console.print(f"{len(clusters)} operator network(s) of 2+ sites")
         if biggest:
             print_network(biggest, console)
+            from rich.markdown import Markdown
+
+            from storage.takedown import takedown_packet, to_markdown
+
+            console.rule(f"[bold]takedown packet: {escape(biggest['domain'])} (isop takedown DOMAIN)")
+            engine = open_engine(storage_url)
+            with session_factory(engine)() as session:
+                packet = takedown_packet(session, biggest["domain"], max_pages=3)
+            engine.dispose()
+            console.print(Markdown(to_markdown(packet)))
         console.print(f"store holds {sum(counts.values())} rows in {len(counts)} tables: {db_path}")
-        console.print("[yellow]Next (issue 5): site dossiers, takedown packets, changes, STIX/MISP exports, HTML report.[/]")
+        console.print("[yellow]Next (issue 5): site dossiers, changes, STIX/MISP exports, the HTML report.[/]")
     console.print(f"sandbox stopped. demo took {time.monotonic() - started:.1f}s")
     failed = [p for p in probes if not p.ok]
     return 1 if failed or not probes or result.outcome != "ok" or problems or enriched.outcome != "ok" else 0
