@@ -356,6 +356,16 @@ def enrich(ctx: click.Context, domains: tuple[str, ...], stale_after: str | None
 # --- the analyst's side --------------------------------------------------------------------
 
 
+def _site_name(domain: str) -> str:
+    """The registered domain of a DOMAIN argument (exit 2 when it is not a host name)."""
+    from storage.names import HostNameError, parse_host
+
+    try:
+        return parse_host(domain).domain
+    except HostNameError as e:
+        raise UsageProblem(f"DOMAIN: {e}") from None
+
+
 def _store(ctx: click.Context):
     """The config and an engine on its store, brought to the latest schema (exit 1 if it can't be)."""
     config = _config(ctx)
@@ -405,12 +415,8 @@ def network(ctx: click.Context, domain: str, fmt: str) -> None:
 
     from storage.clusters import network_of
     from storage.db import session_factory
-    from storage.names import HostNameError, parse_host
 
-    try:
-        name = parse_host(domain).domain
-    except HostNameError as e:
-        raise UsageProblem(f"DOMAIN: {e}") from None
+    name = _site_name(domain)
     config, engine = _store(ctx)
     from sqlalchemy import select
 
@@ -467,13 +473,9 @@ def takedown(ctx: click.Context, domain: str, fmt: str) -> None:
     import json as jsonlib
 
     from storage.db import session_factory
-    from storage.names import HostNameError, parse_host
     from storage.takedown import UnknownSite, takedown_packet, to_markdown
 
-    try:
-        name = parse_host(domain).domain
-    except HostNameError as e:
-        raise UsageProblem(f"DOMAIN: {e}") from None
+    name = _site_name(domain)
     _, engine = _store(ctx)
     try:
         with session_factory(engine)() as session:
