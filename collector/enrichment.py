@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import asdict
 from typing import Any
 
 from collector.config import Config
@@ -67,5 +66,4 @@ def recompute_clusters(engine: Any) -> int:
         return len(set(recompute(session, datetime.now(UTC)).values()))
 
 
-__all__ = ["EnrichInputError", "EnrichRequest", "EnrichResult", "asdict", "parse_only", "recompute_clusters",
-           "run_enrich"]
+__all__ = ["EnrichInputError", "EnrichRequest", "EnrichResult", "parse_only", "recompute_clusters", "run_enrich"]

@@ -18,6 +18,7 @@ with their own session, never on the event loop.
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -56,7 +57,8 @@ def _now() -> datetime:
 class Enricher:
     """Holds the clients, limiters and the store for one run."""
 
-    def __init__(self, config: Any, session_factory: Any, run_id: int) -> None:
+    def __init__(self, config: Any, session_factory: Any, run_id: int,
+                 progress: Callable[[str, int, int], None] | None = None) -> None:
         from enrich.dns_lookup import RateLimiter, make_resolver
 
         self.config = config
@@ -70,6 +72,7 @@ class Enricher:
         self.counts: Counter = Counter()
         self.leads: list[str] = []
         self._write_lock = asyncio.Lock()
+        self.progress = progress
 
     # --- store -----------------------------------------------------------------------
 
@@ -178,13 +181,12 @@ class Enricher:
                     link_ip_network(session, ip_ids[f.ip], network_id, now)
             # per-site markers
             by_ip = {f.ip: f for f in facts}
-            sites = {sid: ips for sid, ips in ips_by_site.items()}
             from sqlalchemy import select
 
             from storage.models import Site
 
-            names = dict(session.execute(select(Site.id, Site.domain).where(Site.id.in_(list(sites)))).all())
-            for sid, ips in sites.items():
+            names = dict(session.execute(select(Site.id, Site.domain).where(Site.id.in_(list(ips_by_site)))).all())
+            for sid, ips in ips_by_site.items():
                 bad = [ip for ip in ips if by_ip.get(ip) is not None and by_ip[ip].status not in ("ok", "reserved")]
                 cdn = sorted({by_ip[ip].cdn for ip in ips if by_ip.get(ip) is not None and by_ip[ip].cdn})
                 lookups.append(self._marker("hosting", names.get(sid, str(sid)), "partial" if bad else "ok",
@@ -227,8 +229,6 @@ class Enricher:
             answer = await rdap.domain(domain)
             reg, source, server, raw = None, "rdap", answer.url, ""
             if answer.status in ("ok", "not_found") and answer.data is not None:
-                import json
-
                 reg = parse_rdap_domain(answer.data, domain)
                 raw = json.dumps(answer.data, ensure_ascii=False)[:200_000]
             elif answer.status != "no_rdap":
@@ -281,6 +281,7 @@ class Enricher:
         limiter = asyncio.Semaphore(self.config.enrich.concurrency)
         certs: list[tuple[str, dict]] = []
         lookups: list[dict] = []
+        got_one: set[int] = set()
 
         async def one(site_id: int, host: str) -> None:
             async with limiter:
@@ -291,6 +292,7 @@ class Enricher:
                     "sha256", "issuer", "subject", "subject_cn", "serial", "not_before", "not_after", "der")}
                 cert["sans"] = [*got.san_dns, *got.san_ip]
                 certs.append((host, cert))
+                got_one.add(site_id)
                 self.counts["tls/ok"] += 1
             else:
                 lookups.append({"service": "tls", "target": host, "outcome": "error",
@@ -307,7 +309,10 @@ class Enricher:
                 for lead in record_certificate(session, host, cert, now, self.run_id):
                     if lead not in self.leads:
                         self.leads.append(lead)
-            record_lookups(session, lookups + [self._marker("tls", d, "ok") for d in domains.values()], self.run_id)
+            markers = [self._marker("tls", d, "ok" if sid in got_one else ("error" if hosts.get(sid) else "ok"),
+                                    None if hosts.get(sid) else "no host crawled over HTTPS")
+                       for sid, d in domains.items()]
+            record_lookups(session, lookups + markers, self.run_id)
 
         await self._write(write)
 
@@ -316,12 +321,11 @@ class Enricher:
     async def _gather(self, coros: list, phase: str) -> None:
         total = len(coros)
         done = 0
-        progress = getattr(self, "progress", None)
         for fut in asyncio.as_completed(coros):
             await fut
             done += 1
-            if progress:
-                progress(phase, done, total)
+            if self.progress:
+                self.progress(phase, done, total)
 
 
 async def run_enrichment(config: Any, request: EnrichRequest, session_factory: Any, run_id: int) -> EnrichResult:
@@ -330,8 +334,7 @@ async def run_enrichment(config: Any, request: EnrichRequest, session_factory: A
     from storage.enrichment import crawled_hosts, has_pages, https_hosts, sites_due
 
     started = time.monotonic()
-    enricher = Enricher(config, session_factory, run_id)
-    enricher.progress = request.progress
+    enricher = Enricher(config, session_factory, run_id, request.progress)
     stale = request.stale_after if request.stale_after is not None else parse_duration(config.enrich.stale_after)
     only = [s for s in SERVICES if s in request.only]
     cutoff = _now() - timedelta(seconds=stale)

@@ -30,6 +30,7 @@ from storage.models import (
     Page,
     Site,
 )
+from storage.names import HostNameError, parse_host
 from storage.observe import fingerprint, ids_by_key, upsert
 from storage.sites import record_hosts
 
@@ -115,24 +116,24 @@ def record_certificate(session: Session, host: str, cert: Mapping[str, Any], see
         "not_before": cert.get("not_before"), "not_after": cert.get("not_after"), "der": cert.get("der"),
         "first_seen": seen_at, "last_seen": seen_at}], key=["sha256"])
     cert_id = ids_by_key(session, Certificate, ["sha256"], [(cert["sha256"],)])[(cert["sha256"],)]
-    known = set(session.scalars(select(Site.domain)))
-    names = [n for n in (cert.get("sans") or ()) if isinstance(n, str) and "." in n and not n.startswith("*.")]
+    # SAN entries are attacker-chosen: keep those that are host names (no IPs, no wildcards)
+    names: dict[str, str] = {}
+    for n in cert.get("sans") or ():
+        if isinstance(n, str) and not n.startswith("*."):
+            try:
+                parsed = parse_host(n)
+            except HostNameError:
+                continue
+            if parsed.known_suffix:
+                names[parsed.fqdn] = parsed.domain
+    candidates = sorted(set(names.values()))
+    known = set(session.scalars(select(Site.domain).where(Site.domain.in_(candidates)))) if candidates else set()
     ids = record_hosts(session, [host, *names], seen_at, run_id)
     host_id = ids.get(host.lower().rstrip("."), (None, None))[1]
     if host_id is not None:
         upsert(session, HostCertificate, [{"host_id": host_id, "certificate_id": cert_id, "first_seen": seen_at,
                                            "last_seen": seen_at}], key=["host_id", "certificate_id"])
-    from storage.names import HostNameError, parse_host
-
-    leads = []
-    for n in names:
-        try:
-            domain = parse_host(n).domain
-        except HostNameError:
-            continue
-        if domain not in known and domain not in leads:
-            leads.append(domain)
-    return leads
+    return [d for d in candidates if d not in known]
 
 
 def sites_due(session: Session, services: Sequence[str], stale_before: datetime,
@@ -153,7 +154,7 @@ def sites_due(session: Session, services: Sequence[str], stale_before: datetime,
 
 
 def crawled_hosts(session: Session, site_id: int, limit: int = 20) -> list[str]:
-    """Host names of the site seen in pages (the apex first), at most ``limit``."""
+    """Host names recorded for the site (from its pages and links), at most ``limit``."""
     hosts = list(session.scalars(select(Host.fqdn).where(Host.site_id == site_id).order_by(Host.fqdn).limit(limit)))
     return hosts
 

@@ -112,6 +112,8 @@ def test_faults_are_recorded_not_fatal(enriched):
         outcomes = {(r.service, r.target): r.outcome for r in s.scalars(select(Lookup))}
     assert outcomes[("site:dns", "popunderz.com")] == "servfail"
     assert outcomes[("site:whois", "vidtape.xyz")] == "ok", "the RDAP 429 was waited out"
+    assert outcomes[("site:tls", "torrentwang.net")] == "ok"
+    assert outcomes[("site:tls", "torrentbaza.ru")] == "error", "served over plain HTTP only: no certificate"
     # its registry's WHOIS answers garbage, but RDAP (asked first for .com) answers
     assert outcomes[("site:whois", "ddalgitoon101.com")] == "ok"
     assert result.sent["rdap/" + "rdap.centralnic.com"] or any(k.startswith("rdap/") for k in result.sent)
@@ -191,4 +193,22 @@ def test_enrich_command_end_to_end(sandbox, tmp_path, guarded_env):
         assert {d for (d,) in s.execute(select(Site.domain).join(DomainRegistration,
                                                                   DomainRegistration.site_id == Site.id))} \
             == {"torrentwang.net", "jusoya.kr"}
+    engine.dispose()
+
+
+def test_hostile_certificate_names_are_skipped_not_fatal(store_url):
+    from storage.enrichment import record_certificate
+
+    upgrade(store_url)
+    engine = open_engine(store_url)
+    now = datetime.now(UTC)
+    with session_factory(engine)() as s, s.begin():
+        record_hosts(s, ["known-site.com"], now)
+        leads = record_certificate(s, "known-site.com", {
+            "sha256": "ab" * 32, "sans": ["known-site.com", "www.known-site.com", "*.wild.net", "bad..name",
+                                          "x" * 300 + ".com", "203.0.113.9", "2001:db8::1", "mirror-site.org",
+                                          "no-suffix.invalidtld", 42]}, now)
+    assert leads == ["mirror-site.org"]
+    with session_factory(engine)() as s:
+        assert s.scalar(select(Site.id).where(Site.domain == "mirror-site.org")) is not None
     engine.dispose()
