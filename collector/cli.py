@@ -7,6 +7,7 @@ configuration, 3 locked by another run.
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -361,9 +362,12 @@ def _site_name(domain: str) -> str:
     from storage.names import HostNameError, parse_host
 
     try:
-        return parse_host(domain).domain
+        host = parse_host(domain)
     except HostNameError as e:
         raise UsageProblem(f"DOMAIN: {e}") from None
+    if not re.fullmatch(r"(?:[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?\.)+[a-z0-9-]{1,63}", host.fqdn):
+        raise UsageProblem(f"DOMAIN: not a domain name: {domain!r}")
+    return host.domain
 
 
 def _store(ctx: click.Context):
@@ -373,93 +377,294 @@ def _store(ctx: click.Context):
 
 
 
+def _filter_options(func):
+    """The site filters shared by ``sites``, ``export`` and ``report`` (see storage/filters.py)."""
+    options = [
+        click.option("--category", type=click.Choice(["streaming", "torrent", "ddl", "manga", "iptv", "warez",
+                                                       "ebook", "music", "counterfeit", "none"]),
+                     help="Only this category (latest classification)."),
+        click.option("--piracy/--no-piracy", default=None, help="Only flagged (or only unflagged) sites."),
+        click.option("--min-score", type=click.FloatRange(0, 1), help="Only sites scoring at least this."),
+        click.option("--country", help="Only sites hosted now in this country (two-letter code)."),
+        click.option("--asn", help="Only sites hosted now in this AS (13335 or AS13335)."),
+        click.option("--registrar", help="Only sites whose registrar's name contains this (any case)."),
+        click.option("--status", type=click.Choice(["active", "redirecting", "down", "parked"]),
+                     help="Only sites whose latest status is this."),
+        click.option("--since", help="Only sites seen at or after this (2026-11-01, 2026-11-01T08:00Z, or 7d)."),
+        click.option("--new-since", "first_since", help="Only sites first seen at or after this (same forms)."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _site_filter(limit: int | None = None, **given):
+    """A SiteFilter from the shared options (exit 2 on a value that does not parse)."""
+    from storage.filters import FilterError, SiteFilter, parse_asn, parse_country, parse_when
+
+    try:
+        for key in ("since", "first_since"):
+            if given.get(key) is not None:
+                given[key] = parse_when(given[key])
+        if given.get("country") is not None:
+            given["country"] = parse_country(given["country"])
+        if given.get("asn") is not None:
+            given["asn"] = parse_asn(given["asn"])
+        return SiteFilter(limit=limit, **given)
+    except FilterError as e:
+        raise UsageProblem(str(e)) from None
+
+
 @cli.command("sites")
-@click.option("--category", type=click.Choice(["streaming", "torrent", "ddl", "manga", "iptv", "warez", "ebook",
-                                               "music", "counterfeit", "none"]), help="Only this category.")
-@click.option("--piracy/--no-piracy", default=None, help="Only flagged (or only unflagged) sites.")
-@click.option("--min-score", type=click.FloatRange(0, 1), help="Only sites scoring at least this.")
+@_filter_options
 @click.option("--limit", type=click.IntRange(min=1), default=200, show_default=True, help="At most this many sites.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True,
               help="Output format.")
 @click.pass_context
-def sites(ctx: click.Context, category: str | None, piracy: bool | None, min_score: float | None, limit: int,
-          fmt: str) -> None:
-    """Known sites with their latest classification, highest score first."""
+def sites(ctx: click.Context, limit: int, fmt: str, **filters) -> None:
+    """Known sites with their latest classification and status, highest score first."""
     from collector.analyst import emit
     from storage.db import session_factory
-    from storage.queries import latest_verdicts
+    from storage.queries import list_sites
 
+    site_filter = _site_filter(limit=limit, **filters)
     config, engine = _store(ctx)
-    with session_factory(engine)() as session:
-        verdicts = latest_verdicts(session, piracy_only=bool(piracy))
-    engine.dispose()
-    rows = [{"domain": v.domain, "is_piracy": v.is_piracy, "category": v.category, "score": round(v.score, 3),
-             "signals": v.signals[:1 if fmt == "table" else 12],
-             "classified_at": v.classified_at.date() if fmt == "table" else v.classified_at} for v in verdicts
-            if (category is None or v.category == category) and (piracy is not False or not v.is_piracy)
-            and (min_score is None or v.score >= min_score)][:limit]
-    text = emit(rows, ["domain", "is_piracy", "category", "score", "signals", "classified_at"], fmt,
-                title=f"{len(rows)} sites")
+    try:
+        with session_factory(engine)() as session:
+            rows = list_sites(session, site_filter)
+    finally:
+        engine.dispose()
+    for r in rows:
+        r["score"] = None if r["score"] is None else round(r["score"], 3)
+        if fmt == "table":
+            r["signals"] = r["signals"][:1]
+            r["last_seen"] = r["last_seen"].date() if r["last_seen"] else None
+    text = emit(rows, ["domain", "is_piracy", "category", "score", "status", "signals", "last_seen"]
+                + ([] if fmt == "table" else ["first_seen", "classified_at"]), fmt, title=f"{len(rows)} sites")
     if text is not None:
         click.echo(text)
 
 
-@cli.command("network")
+def _write_text(output: str | None, text: str) -> None:
+    """Write a rendered document to ``output`` (atomically) or stdout."""
+    if output in (None, "-"):
+        click.echo(text)
+        return
+    target = Path(output)
+    partial = target.with_name(target.name + ".partial")
+    try:
+        partial.write_text(text, encoding="utf-8")
+        partial.replace(target)
+    except OSError as e:
+        partial.unlink(missing_ok=True)
+        raise Failure(f"cannot write {target}: {e.strerror or e}") from None
+
+
+@cli.command("site")
 @click.argument("domain")
+@click.option("--format", "fmt", type=click.Choice(["table", "md", "json"]), default="table", show_default=True,
+              help="table: for the terminal; md: Markdown for a case file; json: for tools.")
+@click.option("--output", type=click.Path(dir_okay=False), help="Write to this file instead of stdout.")
+@click.pass_context
+def site(ctx: click.Context, domain: str, fmt: str, output: str | None) -> None:
+    """The dossier of DOMAIN: verdict, hosts, DNS now and before, hosting, registration,
+    certificates, indicators, hops, network, evidence and a timeline."""
+    import json as jsonlib
+
+    from storage.db import session_factory
+    from storage.dossier import dossier
+
+    name = _site_name(domain)
+    _, engine = _store(ctx)
+    try:
+        with session_factory(engine)() as session:
+            d = dossier(session, name)
+    finally:
+        engine.dispose()
+    if d is None:
+        raise Failure(f"{name} is not in the store (crawl or enrich it first)")
+    if fmt == "json":
+        _write_text(output, jsonlib.dumps(d, ensure_ascii=False, indent=1, default=str))
+    elif fmt == "md":
+        from collector.dossier_view import dossier_markdown
+
+        _write_text(output, dossier_markdown(d))
+    else:
+        from rich.console import Console
+
+        from collector.dossier_view import print_dossier
+
+        if output:
+            with open(output, "w", encoding="utf-8") as fh:
+                print_dossier(d, Console(file=fh, width=120))
+        else:
+            print_dossier(d)
+
+
+@cli.command("changes")
+@click.option("--since", required=True, help="From this time (2026-11-01, 2026-11-01T08:00Z, or an age like 7d).")
+@click.option("--until", help="Up to this time (default: now; same forms).")
+@click.option("--limit", type=click.IntRange(min=1), default=500, show_default=True, help="At most this many per kind.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
               help="Output format.")
 @click.pass_context
-def network(ctx: click.Context, domain: str, fmt: str) -> None:
+def changes(ctx: click.Context, since: str, until: str | None, limit: int, fmt: str) -> None:
+    """What changed: new sites and hops, changed IPs, hosts, registrars and nameservers,
+    sites gone down or back up, verdicts that flipped."""
+    import json as jsonlib
+
+    from storage.changes import changes as find_changes
+    from storage.db import session_factory
+    from storage.filters import FilterError, parse_when
+
+    try:
+        start = parse_when(since)
+        end = parse_when(until) if until else None
+    except FilterError as e:
+        raise UsageProblem(str(e)) from None
+    if end is not None and end <= start:
+        raise UsageProblem("--until must be after --since")
+    _, engine = _store(ctx)
+    try:
+        with session_factory(engine)() as session:
+            found = find_changes(session, start, until=end, limit=limit)
+    finally:
+        engine.dispose()
+    if fmt == "json":
+        click.echo(jsonlib.dumps(found, ensure_ascii=False, indent=1, default=str))
+        return
+    from collector.dossier_view import print_changes
+
+    print_changes(found)
+
+
+@cli.command("network")
+@click.argument("domain")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "html", "dot"]), default="table",
+              show_default=True, help="html: a self-contained picture to explore; dot: for Graphviz.")
+@click.option("--output", type=click.Path(dir_okay=False), help="Write to this file instead of stdout.")
+@click.pass_context
+def network(ctx: click.Context, domain: str, fmt: str, output: str | None) -> None:
     """The operator network around DOMAIN: sites tied by shared identifiers, with strengths."""
     import json as jsonlib
 
-    from storage.clusters import network_of
-    from storage.db import session_factory
-
-    name = _site_name(domain)
-    config, engine = _store(ctx)
     from sqlalchemy import select
 
+    from storage.clusters import network_of
+    from storage.db import session_factory
     from storage.models import Site
 
-    with session_factory(engine)() as session:
-        known = session.scalar(select(Site.id).where(Site.domain == name)) is not None
-        net = network_of(session, name) if known else None
-    engine.dispose()
+    name = _site_name(domain)
+    _, engine = _store(ctx)
+    extra = None
+    try:
+        with session_factory(engine)() as session:
+            known = session.scalar(select(Site.id).where(Site.domain == name)) is not None
+            net = network_of(session, name) if known else None
+            if net is not None and fmt == "html":
+                from storage.filters import SiteFilter
+                from storage.queries import list_sites
+
+                facts = {r["domain"]: r for r in list_sites(session, SiteFilter())
+                         if r["domain"] in set(net["sites"])} if len(net["sites"]) < 500 else {}
+                extra = {"sites": {d: {"category": r["category"], "score": r["score"], "status": r["status"]}
+                                   for d, r in facts.items()}}
+    finally:
+        engine.dispose()
     if net is None:
         raise Failure(f"{name} is not in the store (crawl or enrich it first)")
     if fmt == "json":
-        click.echo(jsonlib.dumps(net, ensure_ascii=False, indent=1, default=str))
-        return
-    from collector.views import print_network
+        _write_text(output, jsonlib.dumps(net, ensure_ascii=False, indent=1, default=str))
+    elif fmt == "html":
+        from collector.network_render import to_html
 
-    print_network(net)
+        _write_text(output, to_html(net, extra=extra))
+    elif fmt == "dot":
+        from collector.network_render import to_dot
+
+        _write_text(output, to_dot(net))
+    else:
+        from collector.views import print_network
+
+        print_network(net)
+    if output and output != "-":
+        click.echo(f"network of {name} ({len(net['sites'])} sites) written to {output}", err=True)
+
+
+@cli.command("report")
+@click.option("--output", type=click.Path(dir_okay=False), required=True, help="The HTML file to write.")
+@click.option("--since", help="Only activity from this time (2026-11-01 or an age like 30d); default: everything.")
+@click.option("--top", type=click.IntRange(min=1), default=20, show_default=True,
+              help="Rows per ranking (countries, providers, registrars, newest finds).")
+@click.pass_context
+def report(ctx: click.Context, output: str, since: str | None, top: int) -> None:
+    """A self-contained HTML report: figures, categories, countries, providers, networks, newest finds."""
+    from collector.report_html import render_report
+    from storage.db import session_factory
+    from storage.filters import FilterError, parse_when
+    from storage.report_data import report_data
+    from storage.types import utcnow
+
+    try:
+        start = parse_when(since) if since else None
+    except FilterError as e:
+        raise UsageProblem(str(e)) from None
+    _, engine = _store(ctx)
+    try:
+        with session_factory(engine)() as session:
+            data = report_data(session, since=start, top=top)
+    finally:
+        engine.dispose()
+    _write_text(output, render_report(data, generated_at=utcnow()))
+    click.echo(f"report written to {output}")
+
+
+EXPORT_WRITERS = {
+    "json": ("storage.export", "write_json"),
+    "csv": ("storage.export_csv", "write_csv"),
+    "stix": ("storage.export_stix", "write_stix"),
+    "misp": ("storage.export_misp", "write_misp"),
+}
 
 
 @cli.command("export")
-@click.option("--format", "fmt", type=click.Choice(["json"]), default="json", show_default=True,
-              help="json: the public export contract (docs/export.schema.json).")
+@click.option("--format", "fmt", type=click.Choice(list(EXPORT_WRITERS)), default="json", show_default=True,
+              help="json: the public contract (docs/export.schema.json); csv: one row per site; "
+                   "stix: a STIX 2.1 bundle; misp: a MISP event.")
 @click.option("--output", type=click.Path(dir_okay=False), required=True, help="File to write ('-' for stdout).")
-@click.option("--category", help="Only sites of this category.")
-@click.option("--piracy/--no-piracy", default=None, help="Only flagged (or only unflagged) sites.")
+@_filter_options
 @click.option("--limit", type=click.IntRange(min=1), help="At most this many sites.")
 @click.pass_context
-def export(ctx: click.Context, fmt: str, output: str, category: str | None, piracy: bool | None,
-           limit: int | None) -> None:
+def export(ctx: click.Context, fmt: str, output: str, limit: int | None, **filters) -> None:
     """Write the sites with everything known about them, streaming (constant memory)."""
-    from storage.db import session_factory
-    from storage.export import write_json
+    import importlib
 
+    from storage.db import session_factory
+    from storage.export import site_records
+
+    site_filter = _site_filter(limit=limit, **filters)
+    module, name = EXPORT_WRITERS[fmt]
+    writer = getattr(importlib.import_module(module), name)
     config, engine = _store(ctx)
-    out = sys.stdout if output == "-" else open(output, "w", encoding="utf-8")
+    target = Path(output)
+    partial = target.with_name(target.name + ".partial")
+    out = sys.stdout if output == "-" else open(partial, "w", encoding="utf-8", newline="")
     try:
         with session_factory(engine)() as session:
-            count = write_json(session, out, piracy=piracy, category=category, limit=limit)
-    finally:
+            if fmt == "json":
+                count = writer(session, out, filters=site_filter)
+            else:
+                count = writer(site_records(session, site_filter), out)
+    except BaseException:
         if out is not sys.stdout:
             out.close()
+            partial.unlink(missing_ok=True)
+        raise
+    finally:
         engine.dispose()
-    if output != "-":
+    if out is not sys.stdout:
+        out.close()
+        partial.replace(target)
         click.echo(f"{count} sites written to {output}")
 
 
@@ -485,6 +690,26 @@ def takedown(ctx: click.Context, domain: str, fmt: str) -> None:
     finally:
         engine.dispose()
     click.echo(jsonlib.dumps(packet, ensure_ascii=False, indent=1) if fmt == "json" else to_markdown(packet))
+
+
+@cli.command("ui")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (loopback only by default).")
+@click.option("--port", type=click.IntRange(0, 65535), default=8001, show_default=True, help="Port to listen on.")
+@click.option("--open/--no-open", "open_browser", default=False, help="Open a browser on the page.")
+@click.option("--allow-remote", is_flag=True, help="Allow a non-loopback --host (the store becomes readable "
+                                                     "by anyone who can reach it).")
+@click.pass_context
+def ui(ctx: click.Context, host: str, port: int, open_browser: bool, allow_remote: bool) -> None:
+    """Browse the SQLite store in Datasette (read-only), with the analyst views and questions."""
+    from collector.ui import UiError, run_ui
+
+    config = _config(ctx)
+    try:
+        code = run_ui(config.storage.url, host=host, port=port, open_browser=open_browser, allow_remote=allow_remote)
+    except UiError as e:
+        raise Failure(str(e)) from None
+    if code:
+        raise SystemExit(code)
 
 
 @cli.group("refresh")

@@ -191,8 +191,35 @@ def run_demo(console: Console | None = None, world_dir: str | None = None) -> in
                 packet = takedown_packet(session, biggest["domain"], max_pages=3)
             engine.dispose()
             console.print(Markdown(to_markdown(packet)))
+        console.rule("[bold]report and partner exports")
+        from collector.network_render import to_html
+        from collector.report_html import render_report
+        from storage.export import site_records
+        from storage.export_misp import write_misp
+        from storage.export_stix import write_stix
+        from storage.filters import SiteFilter
+        from storage.report_data import report_data
+        from storage.types import utcnow
+
+        engine = open_engine(storage_url)
+        with session_factory(engine)() as session:
+            report_path = DEMO_DIR / "report.html"
+            report_path.write_text(render_report(report_data(session), generated_at=utcnow()), encoding="utf-8")
+            written = {}
+            for name, writer in (("flagged.stix.json", write_stix), ("flagged.misp.json", write_misp)):
+                with open(DEMO_DIR / name, "w", encoding="utf-8") as out:
+                    written[name] = writer(site_records(session, SiteFilter(piracy=True)), out)
+            if biggest:
+                (DEMO_DIR / "network.html").write_text(to_html(biggest), encoding="utf-8")
+        engine.dispose()
+        for name, count in written.items():
+            console.print(f"{count} flagged sites exported: {(DEMO_DIR / name).resolve()}")
+        if biggest:
+            console.print(f"operator network picture: {(DEMO_DIR / 'network.html').resolve()}")
         console.print(f"store holds {sum(counts.values())} rows in {len(counts)} tables: {db_path}")
-        console.print("[yellow]Next (issue 5): site dossiers, changes, STIX/MISP exports, the HTML report.[/]")
+        console.print("try: isop --config data/demo/isop-sandbox.toml site "
+                      f"{escape(biggest['domain']) if biggest else 'DOMAIN'} | changes --since 1d | sites --piracy")
+        console.print(f"[bold green]HTML report: {report_path.resolve()}[/]")
     console.print(f"sandbox stopped. demo took {time.monotonic() - started:.1f}s")
     failed = [p for p in probes if not p.ok]
     return 1 if failed or not probes or result.outcome != "ok" or problems or enriched.outcome != "ok" else 0

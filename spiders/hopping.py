@@ -56,17 +56,20 @@ def _load_phrases(name: str) -> tuple[str, ...]:
 class HopPhrases:
     notices: tuple[str, ...]
     mirrors: tuple[str, ...]
+    platforms: frozenset[str] = frozenset()
+    """Registered domains never taken as a new home or mirror (t.me, x.com ...)."""
 
     @classmethod
     def load(cls) -> HopPhrases:
-        return cls(_load_phrases("notices.txt"), _load_phrases("mirrors.txt"))
+        return cls(_load_phrases("notices.txt"), _load_phrases("mirrors.txt"), frozenset(_load_phrases("platforms.txt")))
 
 
 MAX_PER_PHRASE = 20
 MAX_WINDOWS = 200
 
 
-def _domains_after(text: str, lowered: str, phrases: tuple[str, ...], own: str, first_only: bool) -> list[str]:
+def _domains_after(text: str, lowered: str, phrases: tuple[str, ...], own: str, first_only: bool,
+                   skip: frozenset[str] = frozenset()) -> list[str]:
     found: dict[str, None] = {}
     windows = 0
     for phrase in phrases:
@@ -83,7 +86,8 @@ def _domains_after(text: str, lowered: str, phrases: tuple[str, ...], own: str, 
                     host = parse_host(m.group(1))
                 except HostNameError:
                     continue
-                if host.known_suffix and host.domain != own and not host.fqdn.endswith((".html", ".php", ".png", ".jpg")):
+                if host.known_suffix and host.domain != own and host.domain not in skip \
+                        and not host.fqdn.endswith((".html", ".php", ".png", ".jpg")):
                     found[host.domain] = None
                     if first_only:
                         break
@@ -95,8 +99,8 @@ def announced_domains(text: str, own_domain: str, phrases: HopPhrases) -> tuple[
     """(domains announced as the new home, domains listed as mirrors) in visible text."""
     text = text[:500_000]
     lowered = text.lower()
-    moved = _domains_after(text, lowered, phrases.notices, own_domain, first_only=True)
-    mirrors = [d for d in _domains_after(text, lowered, phrases.mirrors, own_domain, first_only=False)
+    moved = _domains_after(text, lowered, phrases.notices, own_domain, True, phrases.platforms)
+    mirrors = [d for d in _domains_after(text, lowered, phrases.mirrors, own_domain, False, phrases.platforms)
                if d not in moved]
     return moved, mirrors
 

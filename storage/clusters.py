@@ -266,8 +266,13 @@ def identifiers(session: Session) -> dict[tuple[str, str], set[int]]:
 def site_links(session: Session) -> list[Link]:
     """Pairs of sites sharing at least one linking identifier, strongest first."""
     domains = {i: d for i, d in session.execute(select(Site.id, Site.domain))}
+    return links_from(identifiers(session), domains)
+
+
+def links_from(found: Mapping[tuple[str, str], set[int]], domains: Mapping[int, str]) -> list[Link]:
+    """The links that identifiers ``(type, value) -> site ids`` make, strongest first."""
     pairs: dict[tuple[str, str], Link] = {}
-    for (kind, value), site_ids in sorted(identifiers(session).items()):
+    for (kind, value), site_ids in sorted(found.items()):
         n = len(site_ids)
         weight = identifier_weight(kind, n)
         if weight <= 0:
@@ -407,29 +412,60 @@ def recompute(session: Session, now: datetime, threshold: float = DEFAULT_THRESH
     return store_clusters(session, compute_clusters(session, threshold, links), now, links)
 
 
+MAX_NETWORK_SITES = 500
+"""``network_of`` stops growing a network past this many sites (and says so)."""
+
+
 def network_of(session: Session, domain: str, threshold: float = DEFAULT_THRESHOLD) -> dict[str, Any]:
     """The operator network around ``domain``, computed from the store as it is now.
 
-    Returns ``{"domain", "cluster" (stored key or None), "sites" (sorted), "links"}``; the
-    links are those among the cluster's sites (weak ones, below ``threshold``, included and
-    flagged ``"joins": False``) plus ``domain``'s own weak links to sites outside it, each
-    with its identifiers. A site in no cluster gets ``sites == [domain]``.
+    Returns ``{"domain", "cluster" (stored key or None), "sites" (sorted), "links",
+    "truncated"}``; the links are those among the network's sites (weak ones, below
+    ``threshold``, included and flagged ``"joins": False``) plus ``domain``'s own weak links
+    to sites outside it, each with its identifiers. A site in no cluster gets ``sites ==
+    [domain]``. The network grows outwards from ``domain`` with targeted queries
+    (:func:`storage.neighbourhood.identifiers_around`), so the cost follows the network's
+    size, not the store's; it is the connected component :func:`compute_clusters` finds,
+    except that certificates naming (not presented by) a site are searched for ``domain``
+    only, not for the sites the network grows to.
     """
+    from storage.neighbourhood import identifiers_around
+
     try:
         domain = parse_host(domain).domain
     except HostNameError:
         domain = domain.strip().lower()
-    links = site_links(session)
-    sites = next((c for c in _components(links, threshold) if domain in c), [domain])
-    members = set(sites)
-    shown = [lk for lk in links if (lk.a in members and lk.b in members) or domain in (lk.a, lk.b)]
-    key = None
     site_id = session.scalar(select(Site.id).where(Site.domain == domain))
-    if site_id is not None:
-        for _cid, (ckey, _updated, current) in sorted(_current_members(session).items(),
-                                                     key=lambda kv: kv[1][1], reverse=True):
-            if site_id in current:
-                key = ckey
-                break
-    return {"domain": domain, "cluster": key, "sites": sites,
+    if site_id is None:
+        return {"domain": domain, "cluster": None, "sites": [domain], "links": [], "truncated": False}
+    members, frontier = {site_id}, {site_id}
+    found: dict[tuple[str, str], set[int]] = {}
+    domains: dict[int, str] = {site_id: domain}
+    links: list[Link] = []
+    truncated = False
+    while frontier:
+        around = identifiers_around(session, frontier, INDICATOR_WEIGHTS, MAX_SITES_PER_IDENTIFIER,
+                                    san_search=frontier == {site_id})
+        for key, ids in around.items():
+            found.setdefault(key, set()).update(ids)
+        unknown = {i for ids in found.values() for i in ids} - set(domains)
+        if unknown:
+            domains.update(session.execute(select(Site.id, Site.domain).where(Site.id.in_(sorted(unknown)))).all())
+        links = links_from(found, domains)
+        by_name = {d: i for i, d in domains.items()}
+        component = next((c for c in _components(links, threshold) if domain in c), [domain])
+        grown = {by_name[d] for d in component} - members
+        if len(members) + len(grown) > MAX_NETWORK_SITES:
+            truncated = True
+            break
+        members |= grown
+        frontier = grown
+    sites = sorted(domains[i] for i in members)
+    inside = set(sites)
+    shown = [lk for lk in links if (lk.a in inside and lk.b in inside) or domain in (lk.a, lk.b)]
+    key = session.scalar(
+        select(Cluster.key).join(ClusterMember, ClusterMember.cluster_id == Cluster.id)
+        .where(ClusterMember.site_id == site_id, ClusterMember.last_seen >= Cluster.updated_at)
+        .order_by(Cluster.updated_at.desc(), Cluster.id.desc()).limit(1))
+    return {"domain": domain, "cluster": key, "sites": sites if len(sites) > 1 else [domain], "truncated": truncated,
             "links": [{**lk.as_dict(), "joins": lk.strength >= threshold} for lk in shown]}

@@ -35,9 +35,10 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any, TextIO
 
-from sqlalchemy import func, literal, or_, select
+from sqlalchemy import literal, or_, select
 from sqlalchemy.orm import Session, aliased
 
+from storage.filters import SiteFilter, latest_classification
 from storage.models import (
     Asn,
     Certificate,
@@ -83,27 +84,24 @@ def _chunks(values: Sequence[Any]) -> Iterator[list[Any]]:
         yield list(values[start:start + IN_CHUNK])
 
 
-def site_records(session: Session, *, piracy: bool | None = None, category: str | None = None,
-                 since: datetime | None = None, limit: int | None = None,
+def site_records(session: Session, filters: SiteFilter | None = None, *, piracy: bool | None = None,
+                 category: str | None = None, since: datetime | None = None, limit: int | None = None,
                  batch_size: int = BATCH_SIZE) -> Iterator[dict]:
     """Export records of the sites matching the filters, in site id order, page by page.
 
-    ``piracy``/``category`` filter on the latest classification (a site never classified
-    matches neither); ``since`` keeps sites last seen at or after it; ``limit`` caps the count.
+    ``filters`` is a :class:`storage.filters.SiteFilter` (the keyword filters are its
+    shorthand: ``piracy``/``category`` on the latest classification, ``since`` on last
+    seen, ``limit`` caps the count).
     """
-    latest = (select(Classification.site_id, func.max(Classification.id).label("id"))
-              .group_by(Classification.site_id).subquery("latest_class"))
-    query = (select(Site.id, Site.domain, Site.first_seen, Site.last_seen, Classification.is_piracy,
-                    Classification.category, Classification.score, Classification.signals)
-             .outerjoin(latest, latest.c.site_id == Site.id)
-             .outerjoin(Classification, Classification.id == latest.c.id))
-    if piracy is not None:
-        query = query.where(Classification.is_piracy == piracy)
-    if category is not None:
-        query = query.where(Classification.category == category)
-    if since is not None:
-        query = query.where(Site.last_seen >= since)
-    remaining = limit
+    if filters is None:
+        filters = SiteFilter(piracy=piracy, category=category, since=since, limit=limit)
+    latest = latest_classification()
+    query = filters.apply(
+        select(Site.id, Site.domain, Site.first_seen, Site.last_seen, Classification.is_piracy,
+               Classification.category, Classification.score, Classification.signals)
+        .outerjoin(latest, latest.c.site_id == Site.id)
+        .outerjoin(Classification, Classification.id == latest.c.id))
+    remaining = filters.limit
     after = 0
     while remaining is None or remaining > 0:
         size = batch_size if remaining is None else min(batch_size, remaining)

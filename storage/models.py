@@ -317,7 +317,8 @@ class DnsObservation(Base, Observed):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(253), index=True)
     rtype: Mapped[str] = mapped_column(String(10))
-    value: Mapped[str] = mapped_column(String(1000))
+    value: Mapped[str] = mapped_column(String(1000), index=True)
+    """Indexed: which names resolved to an address (shared IPs, hosting filters)."""
     ttl: Mapped[int | None]
 
 

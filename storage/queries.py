@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from storage.models import Classification, Page, Site
+from storage.filters import SiteFilter, latest_classification
+from storage.models import Classification, Page, Site, SiteStatusObservation
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,32 @@ def latest_verdicts(session: Session, run_id: int | None = None, piracy_only: bo
     if limit:
         query = query.limit(limit)
     return [SiteVerdict(*row) for row in session.execute(query)]
+
+
+def list_sites(session: Session, filters: SiteFilter) -> list[dict]:
+    """Sites matching ``filters`` with their latest classification and status, highest
+    score first (sites never classified last). Two queries whatever the store's size."""
+    latest = latest_classification()
+    query = filters.apply(
+        select(Site.id, Site.domain, Site.first_seen, Site.last_seen, Classification.is_piracy,
+               Classification.category, Classification.score, Classification.signals, Classification.classified_at)
+        .outerjoin(latest, latest.c.site_id == Site.id)
+        .outerjoin(Classification, Classification.id == latest.c.id))
+    query = query.order_by(Classification.score.is_(None), Classification.score.desc(), Site.domain)
+    if filters.limit:
+        query = query.limit(filters.limit)
+    rows = session.execute(query).all()
+    statuses: dict[int, str] = {}
+    s = SiteStatusObservation
+    ids = [r.id for r in rows]
+    for start in range(0, len(ids), 5000):
+        for site_id, status in session.execute(
+                select(s.site_id, s.status).where(s.site_id.in_(ids[start:start + 5000]))
+                .order_by(s.site_id, s.last_seen.desc(), s.id.desc())):
+            statuses.setdefault(site_id, str(status))
+    return [{"domain": r.domain, "is_piracy": r.is_piracy, "category": r.category, "score": r.score,
+             "signals": list(r.signals or []), "status": statuses.get(r.id), "first_seen": r.first_seen,
+             "last_seen": r.last_seen, "classified_at": r.classified_at} for r in rows]
 
 
 def site_profiles(session: Session, domains: Sequence[str]) -> list[dict]:

@@ -35,3 +35,11 @@ def test_rendered_pages_mark_script_built_links():
                       html='<a href="/a">a</a><a href="/b">b</a>', plain_links=("https://x.example/a",))
     kinds = {link.url: link.kind for link in analyse(facts).links}
     assert kinds == {"https://x.example/a": "anchor", "https://x.example/b": "js"}
+
+
+def test_a_notice_pointing_to_a_platform_is_not_a_move():
+    page = ("<html><body><p>Our new address: follow us on t.me/fmovix_news, then go to fmovix3.xyz</p>"
+            "<p>Mirrors: x.com/fmovix, fmovix-proxy.net</p></body></html>")
+    facts = analyse(PageFacts(url="https://fmovix.xyz/", status=200, html=page, site="fmovix.xyz"))
+    assert facts.moved == ["fmovix3.xyz"]
+    assert "t.me" not in facts.listed and "x.com" not in facts.listed

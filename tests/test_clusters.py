@@ -200,3 +200,17 @@ def test_network_of_shows_the_cluster_with_its_links(store):
                                                                         ("btc", "bc1qoperatorwallet")}
     assert lone["sites"] == ["eta.com"] and lone["cluster"] is None
     assert [(lk["b"], lk["joins"]) for lk in lone["links"]] == [("iota.com", False)]
+
+
+def test_network_of_grows_the_same_networks_as_the_whole_store_computation(store):
+    """network_of gathers identifiers around one site; it must find what the global pass finds."""
+    build(store)
+    with session_factory(store)() as s:
+        components = {d: c for c in compute_clusters(s) for d in c}
+        links = site_links(s)
+        for domain in s.scalars(select(Site.domain)):
+            net = network_of(s, domain)
+            assert net["sites"] == components.get(domain, [domain]), domain
+            own = {(lk.a, lk.b, round(lk.raw, 4)) for lk in links if domain in (lk.a, lk.b)}
+            assert {(lk["a"], lk["b"], lk["raw"]) for lk in net["links"] if domain in (lk["a"], lk["b"])} == own
+            assert net["truncated"] is False

@@ -13,6 +13,7 @@ from pathlib import Path
 from types import SimpleNamespace as NS
 from typing import Any
 
+import pytest
 from sqlalchemy import event
 
 from storage.crawl import CrawlBatch, write_batch, write_verdicts
@@ -27,6 +28,7 @@ from storage.enrichment import (
     record_registration,
 )
 from storage.export import site_records, write_json
+from storage.filters import FilterError
 from storage.models import Cluster, ClusterMember, RelationKind, SiteStatusObservation
 from storage.observe import upsert
 from storage.sites import record_hosts
@@ -314,7 +316,8 @@ def test_filters(store):
     assert sorted(domains(category="manga")) == ["toonmoa101.com", "toonmoa102.com"]
     assert domains(category="none", piracy=False) == ["toonmoa103.com"]
     assert domains(category="torrent") == []  # an earlier verdict does not count
-    assert domains(category="manga' OR '1'='1") == []  # a bound parameter, not SQL
+    with pytest.raises(FilterError):  # checked before any SQL (and bound even if it weren't)
+        domains(category="manga' OR '1'='1")
     assert domains(since=T1 + timedelta(hours=1)) == ["newsite.org"]
     assert domains(since=T1) == [d for d in everything if d != "xn--yq5b48r.xn--3e0b707e"]  # seen at T0 only
     assert domains(limit=2) == everything[:2]

@@ -39,6 +39,10 @@ def run_migrations_online() -> None:
 
 
 def _run(connection) -> None:
+    if connection.dialect.name == "sqlite":
+        # batch_alter_table rebuilds a table by copy, drop and rename; with the analyst
+        # views (0002) in place SQLite refuses the rename unless the legacy rule is on.
+        connection.exec_driver_sql("PRAGMA legacy_alter_table=ON")
     context.configure(connection=connection, target_metadata=target_metadata,
                       render_as_batch=True, compare_type=True)
     with context.begin_transaction():

@@ -1,0 +1,90 @@
+"""The analyst's commands end to end through the CLI: site, changes, network pictures, report, exports."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+
+import pytest
+from click.testing import CliRunner
+from test_export import build_store
+
+from collector.cli import cli
+from storage.db import open_engine, session_factory
+
+
+@pytest.fixture
+def runner(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("ISOP_CONFIG", raising=False)
+    url = f"sqlite:///{tmp_path / 'isop.db'}"
+    monkeypatch.setenv("ISOP_STORAGE_URL", url)
+    runner = CliRunner()
+    assert runner.invoke(cli, ["db", "upgrade"]).exit_code == 0
+    engine = open_engine(url)
+    with session_factory(engine)() as s:
+        build_store(s)
+        s.commit()
+    engine.dispose()
+    return runner
+
+
+def test_site_dossier_in_three_formats(runner, tmp_path):
+    result = runner.invoke(cli, ["site", "WWW.Toonmoa101.com.", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    d = json.loads(result.output)
+    assert d["domain"] == "toonmoa101.com"
+    assert d["classification"]["category"] == "manga" and d["status"]["status"] == "active"
+    assert d["registration"]["registrar"] == "NameSilo, LLC"
+    result = runner.invoke(cli, ["site", "toonmoa101.com", "--format", "md", "--output", str(tmp_path / "d.md")])
+    assert result.exit_code == 0, result.output
+    assert "toonmoa101.com" in (tmp_path / "d.md").read_text()
+    result = runner.invoke(cli, ["site", "toonmoa101.com"])
+    assert result.exit_code == 0 and "NameSilo" in result.output
+    result = runner.invoke(cli, ["site", "never-seen.example"])
+    assert result.exit_code == 1 and "not in the store" in result.output
+    assert runner.invoke(cli, ["site", "not a domain!"]).exit_code == 2
+
+
+def test_changes_window_and_bad_dates(runner):
+    result = runner.invoke(cli, ["changes", "--since", "2026-01-01", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    found = json.loads(result.output)
+    assert "toonmoa101.com" in {c["domain"] for c in found["new_sites"]}
+    result = runner.invoke(cli, ["changes", "--since", "2030-01-01", "--format", "json"])
+    assert json.loads(result.output)["new_sites"] == []
+    assert runner.invoke(cli, ["changes", "--since", "soon"]).exit_code == 2
+    assert runner.invoke(cli, ["changes", "--since", "2026-02-01", "--until", "2026-01-01"]).exit_code == 2
+
+
+def test_network_html_and_dot_files(runner, tmp_path):
+    html_path, dot_path = tmp_path / "net.html", tmp_path / "net.dot"
+    assert runner.invoke(cli, ["network", "toonmoa101.com", "--format", "html", "--output", str(html_path)]).exit_code == 0
+    assert runner.invoke(cli, ["network", "toonmoa101.com", "--format", "dot", "--output", str(dot_path)]).exit_code == 0
+    page = html_path.read_text()
+    assert page.startswith("<!DOCTYPE html>") and "toonmoa101.com" in page
+    assert not re.search(r"""(?:src|href)\s*=\s*["']?(?:https?:)?//""", page)
+    assert dot_path.read_text().lstrip().startswith("graph")
+    assert runner.invoke(cli, ["network", "unknown.example", "--format", "html"]).exit_code == 1
+
+
+def test_report_and_every_export_format(runner, tmp_path):
+    result = runner.invoke(cli, ["report", "--output", str(tmp_path / "r.html")])
+    assert result.exit_code == 0, result.output
+    assert "toonmoa101.com" in (tmp_path / "r.html").read_text()
+    assert runner.invoke(cli, ["report", "--output", str(tmp_path / "r2.html"), "--since", "later"]).exit_code == 2
+
+    for fmt in ("json", "csv", "stix", "misp"):
+        out = tmp_path / f"x.{fmt}"
+        result = runner.invoke(cli, ["export", "--format", fmt, "--output", str(out), "--piracy"])
+        assert result.exit_code == 0, result.output
+        assert result.output.startswith("1 sites written"), result.output
+        assert not out.with_name(out.name + ".partial").exists()
+    rows = list(csv.DictReader(io.StringIO((tmp_path / "x.csv").read_text())))
+    assert [r["domain"] for r in rows] == ["toonmoa101.com"]
+    bundle = json.loads((tmp_path / "x.stix").read_text())
+    assert bundle["type"] == "bundle" and any(o.get("value") == "toonmoa101.com" for o in bundle["objects"])
+    event = json.loads((tmp_path / "x.misp").read_text())
+    assert "Event" in event
