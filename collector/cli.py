@@ -35,6 +35,9 @@ def _config(ctx: click.Context) -> Config:
             obj["config"] = load_config(obj.get("config_path"))
         except ConfigError as e:
             raise UsageProblem(str(e)) from None
+        from collector.logs import setup_from_config
+
+        setup_from_config(obj["config"])
     return obj["config"]
 
 
@@ -264,9 +267,12 @@ def sandbox_sites(world: str | None, answers: bool) -> None:
 @click.option("--fresh", is_flag=True, help="Start over instead of resuming an interrupted run of the same job.")
 @click.option("--progress/--no-progress", default=None,
               help="Show progress (default: on when stderr is a terminal, off under cron).")
+@click.option("--distributed", "crawl_key", metavar="CRAWL_KEY",
+              help="Join the shared crawl CRAWL_KEY: frontier and duplicate filter in Redis "
+                   "([distributed] redis_url), as many processes and machines as you start.")
 @click.pass_context
 def crawl(ctx: click.Context, seeds_file: str | None, url: str | None, max_pages: int | None,
-          depth: int | None, job: str | None, fresh: bool, progress: bool | None) -> None:
+          depth: int | None, job: str | None, fresh: bool, progress: bool | None, crawl_key: str | None) -> None:
     """Discover piracy sites from seeds (--seeds) or crawl one site in depth (--url)."""
     from collector.crawl import CrawlInputError, CrawlRequest, run_crawl
     from collector.locks import LockHeld
@@ -274,6 +280,14 @@ def crawl(ctx: click.Context, seeds_file: str | None, url: str | None, max_pages
 
     if bool(seeds_file) == bool(url):
         raise UsageProblem("give exactly one of --seeds FILE or --url URL")
+    if crawl_key:
+        from collector.cli_distributed import crawl_distributed
+
+        if job or fresh:
+            raise UsageProblem("--job and --fresh do not apply to --distributed (the crawl key names the crawl)")
+        ctx.invoke(crawl_distributed, seeds_file=seeds_file, url=url, crawl_key=crawl_key, max_pages=max_pages,
+                   depth=depth, progress=progress)
+        return
     config = _config(ctx)
     req = CrawlRequest(seeds_file=seeds_file, url=url, max_pages=max_pages, depth=depth, job=job, fresh=fresh,
                        progress=sys.stderr.isatty() if progress is None else progress)
@@ -319,10 +333,19 @@ def crawl(ctx: click.Context, seeds_file: str | None, url: str | None, max_pages
 @click.option("--only", help="Comma-separated services: dns,hosting,whois,tls (default: all).")
 @click.option("--progress/--no-progress", default=None,
               help="Show progress (default: on when stderr is a terminal, off under cron).")
+@click.option("--worker", is_flag=True, help="Work as one of several enrichment workers: claim due sites in "
+                                             "batches (PostgreSQL: FOR NO KEY UPDATE SKIP LOCKED).")
 @click.pass_context
 def enrich(ctx: click.Context, domains: tuple[str, ...], stale_after: str | None, only: str | None,
-           progress: bool | None) -> None:
+           progress: bool | None, worker: bool) -> None:
     """DNS, hosting (ASN, network owner, abuse contact), registration and TLS for known sites."""
+    if worker:
+        from collector.cli_distributed import enrich_worker
+
+        if domains:
+            raise UsageProblem("--domain does not apply to --worker (workers take every due site)")
+        ctx.invoke(enrich_worker, stale_after=stale_after, only=only, progress=progress)
+        return
     from collector.config import parse_duration
     from collector.enrichment import EnrichInputError, EnrichRequest, parse_only, run_enrich
     from collector.locks import LockHeld
@@ -678,18 +701,22 @@ def takedown(ctx: click.Context, domain: str, fmt: str) -> None:
     import json as jsonlib
 
     from storage.db import session_factory
+    from storage.retention import record_takedown
     from storage.takedown import UnknownSite, takedown_packet, to_markdown
 
     name = _site_name(domain)
     _, engine = _store(ctx)
     try:
-        with session_factory(engine)() as session:
+        with session_factory(engine)() as session, session.begin():
             packet = takedown_packet(session, name)
+            text = jsonlib.dumps(packet, ensure_ascii=False, indent=1) if fmt == "json" else to_markdown(packet)
+            # Recorded as handed out: the evidence it cites is never pruned.
+            record_takedown(session, packet, fmt, rendered=text)
     except UnknownSite as e:
         raise Failure(str(e)) from None
     finally:
         engine.dispose()
-    click.echo(jsonlib.dumps(packet, ensure_ascii=False, indent=1) if fmt == "json" else to_markdown(packet))
+    click.echo(text)
 
 
 @cli.command("ui")
@@ -787,6 +814,19 @@ def demo(world: str | None) -> None:
     code = run_demo(world_dir=world)
     if code:
         raise SystemExit(code)
+
+
+def _register_operations() -> None:
+    """Scheduling, retention and distributed commands live in their own modules."""
+    from collector.cli_distributed import COMMANDS as DISTRIBUTED
+    from collector.cli_jobs import COMMANDS as JOBS
+    from collector.cli_retention import prune_command
+
+    for command in (*JOBS, prune_command, *DISTRIBUTED):
+        cli.add_command(command)
+
+
+_register_operations()
 
 
 def main() -> None:

@@ -7,7 +7,8 @@ environment variable, ``config/isop.toml`` in the working directory, then the
 Single keys are overridden by environment variables named ``ISOP_<SECTION>_<KEY>`` in
 upper case, e.g. ``ISOP_STORAGE_URL=postgresql+psycopg://...`` or
 ``ISOP_NETWORK_RESOLVERS=127.0.0.1:5353,127.0.0.1:5354`` (lists are comma separated,
-booleans are true/false/1/0).
+booleans are true/false/1/0). Scheduled jobs (``[[jobs]]``, an array of tables) are the
+exception: they come from the file only, no environment variable changes them.
 
 Every problem is a :class:`ConfigError` whose message is one line naming the key and what
 is wrong; the CLI turns it into exit code 2.
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import tomllib
 import types
 import typing
@@ -216,6 +218,114 @@ class EnrichConfig:
     """A network's owner and abuse contact are reused for IPs inside it for this long."""
 
 
+def _check_redis_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("redis", "rediss") or not parts.hostname:
+        raise ValueError("must be a redis:// or rediss:// URL")
+    try:
+        parts.port  # noqa: B018 - raises on a bad port
+    except ValueError:
+        raise ValueError("has a bad port") from None
+    return value
+
+
+def _check_key_prefix(value: str) -> str:
+    if not re.fullmatch(r"[A-Za-z0-9_.:-]{1,50}", value):
+        raise ValueError("must be 1 to 50 letters, digits, or _ . : -")
+    return value
+
+
+def _check_log_format(value: str) -> str:
+    if value not in LOG_FORMATS:
+        raise ValueError(f"must be one of {', '.join(LOG_FORMATS)}")
+    return value
+
+
+def _check_log_level(value: str) -> str:
+    if value.upper() not in LOG_LEVELS:
+        raise ValueError(f"must be one of {', '.join(LOG_LEVELS)}")
+    return value.upper()
+
+
+LOG_FORMATS = ("auto", "text", "json")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+@dataclass(frozen=True)
+class RetentionConfig:
+    enabled: bool = False
+    """Delete old observations at all (off: the store keeps everything)."""
+    pages_after: str = field(default="180d", metadata={"check": _check_duration})
+    """Pages (and their links) fetched longer ago than this are deleted."""
+    evidence_after: str = field(default="365d", metadata={"check": _check_duration})
+    """Evidence files (WARCs, screenshots) of runs older than this are deleted."""
+    lookups_after: str = field(default="90d", metadata={"check": _check_duration})
+    """Raw enrichment lookups older than this are deleted."""
+
+
+@dataclass(frozen=True)
+class DistributedConfig:
+    redis_url: str = field(default="redis://127.0.0.1:6379/0", metadata={"check": _check_redis_url})
+    """Redis for crawls shared by several machines (redis:// or rediss://)."""
+    key_prefix: str = field(default="isop", metadata={"check": _check_key_prefix})
+    """Prefix of every Redis key isop writes."""
+
+
+@dataclass(frozen=True)
+class LogConfig:
+    format: str = field(default="auto", metadata={"check": _check_log_format})
+    """auto (text on a terminal, JSON lines otherwise), text or json."""
+    level: str = field(default="INFO", metadata={"check": _check_log_level})
+    """DEBUG, INFO, WARNING, ERROR or CRITICAL."""
+
+
+def _check_timeout(value: str) -> str:
+    if parse_duration(value) <= 0:
+        raise ValueError("must be longer than 0 (leave it out for no limit)")
+    return value
+
+
+JOB_KINDS = ("discover", "recrawl", "enrich", "recheck")
+_JOB_NAME = re.compile(r"[A-Za-z0-9_.-]{1,80}")
+
+
+def check_cron(expression: str) -> str:
+    """A standard five-field cron expression (or @hourly, @daily, ...); raises ValueError."""
+    from croniter import croniter
+
+    text = " ".join(str(expression).split())
+    if not text.startswith("@") and len(text.split(" ")) != 5:
+        raise ValueError(f"cron {expression!r} must have 5 fields (minute hour day-of-month month day-of-week)")
+    if not croniter.is_valid(text):
+        raise ValueError(f"cron {expression!r} is not a valid cron expression")
+    return text
+
+
+@dataclass(frozen=True)
+class JobConfig:
+    """One scheduled job, a ``[[jobs]]`` table; run by ``isop run-due`` when its time comes."""
+
+    name: str
+    """Unique; letters, digits, _ . - (it names the job's lock and its runs in the store)."""
+    cron: str
+    """When: five cron fields, in UTC (e.g. "0 3 * * *" every day at 03:00 UTC)."""
+    kind: str
+    """discover (seeds), recrawl (flagged sites), enrich (due sites), recheck (known sites' status)."""
+    seeds: str = ""
+    """discover: the seed file (must exist when the job runs, not when the config is read)."""
+    max_pages: int | None = field(default=None, metadata={"check": _positive})
+    """Crawl page budget (discover, recrawl); default from [crawl]."""
+    depth: int | None = field(default=None, metadata={"check": _non_negative})
+    """Crawl link depth (discover, recrawl); default from [crawl]."""
+    stale_after: str = field(default="", metadata={"check": lambda v: _check_duration(v) if v else v})
+    """enrich: redo sites enriched longer ago than this; default from [enrich]."""
+    only: tuple[str, ...] = ()
+    """enrich: services to run (dns, hosting, whois, tls); default all."""
+    timeout: str = field(default="", metadata={"check": lambda v: _check_timeout(v) if v else v})
+    """Longest a run may take (e.g. "6h"); it is stopped and recorded failed after that. Empty: no limit."""
+    enabled: bool = True
+
+
 @dataclass(frozen=True)
 class Config:
     storage: StorageConfig = field(default_factory=StorageConfig)
@@ -223,12 +333,22 @@ class Config:
     evidence: EvidenceConfig = field(default_factory=EvidenceConfig)
     crawl: CrawlConfig = field(default_factory=CrawlConfig)
     enrich: EnrichConfig = field(default_factory=EnrichConfig)
+    retention: RetentionConfig = field(default_factory=RetentionConfig)
+    distributed: DistributedConfig = field(default_factory=DistributedConfig)
+    log: LogConfig = field(default_factory=LogConfig)
+    jobs: tuple[JobConfig, ...] = field(default=(), metadata={"array": True})
+    """Scheduled jobs, ``[[jobs]]`` tables (file only: no environment overrides)."""
     source: str = field(default="", metadata={"internal": True})
     """The file this config was read from (empty: built-in defaults)."""
 
     @classmethod
     def sections(cls) -> dict[str, type]:
-        return {f.name: _resolve(cls, f.name) for f in fields(cls) if not f.metadata.get("internal")}
+        """The ``[section]`` tables (not ``[[jobs]]``, which is an array of tables)."""
+        return {f.name: _resolve(cls, f.name) for f in fields(cls)
+                if not f.metadata.get("internal") and not f.metadata.get("array")}
+
+    def job(self, name: str) -> JobConfig | None:
+        return next((j for j in self.jobs if j.name == name), None)
 
 
 def _resolve(cls: type, name: str) -> typing.Any:
@@ -246,6 +366,7 @@ def _coerce(section: str, key: str, hint: typing.Any, value: typing.Any, from_en
         return tuple(value)
     if origin in (typing.Union, types.UnionType):
         hint = next(a for a in typing.get_args(hint) if a is not type(None))
+        return _coerce(section, key, hint, value, from_env)
     if hint is bool:
         if from_env and isinstance(value, str) and value.lower() in ("1", "true", "yes", "0", "false", "no"):
             return value.lower() in ("1", "true", "yes")
@@ -329,11 +450,67 @@ def load_config(path: str | os.PathLike | None = None,
         except UnicodeDecodeError:
             raise ConfigError(f"config file {file}: not UTF-8 text") from None
     sections = Config.sections()
-    unknown = sorted(set(raw) - set(sections))
+    unknown = sorted(set(raw) - set(sections) - {"jobs"})
     if unknown:
-        raise ConfigError(f"config [{unknown[0]}]: unknown section (known: {', '.join(sections)})")
+        raise ConfigError(f"config [{unknown[0]}]: unknown section (known: {', '.join([*sections, 'jobs'])})")
     built = {name: _build_section(name, cls, raw.get(name, {}), env) for name, cls in sections.items()}
-    return Config(**built, source=str(file) if file else "")
+    return Config(**built, jobs=_build_jobs(raw.get("jobs", [])), source=str(file) if file else "")
+
+
+def _build_jobs(raw: typing.Any) -> tuple[JobConfig, ...]:
+    """``[[jobs]]`` tables into JobConfigs; a problem names the job (or its position)."""
+    if not isinstance(raw, list) or not all(isinstance(t, dict) for t in raw):
+        raise ConfigError("config [[jobs]]: must be an array of tables ([[jobs]] blocks)")
+    known = {f.name: f for f in fields(JobConfig)}
+    hints = typing.get_type_hints(JobConfig)
+    jobs: list[JobConfig] = []
+    for number, table in enumerate(raw, 1):
+        name = table.get("name")
+        where = f"[[jobs]] {name!r}" if isinstance(name, str) and name else f"[[jobs]] #{number}"
+        unknown = sorted(set(table) - set(known))
+        if unknown:
+            raise ConfigError(f"config {where} {unknown[0]}: unknown key (known: {', '.join(known)})")
+        for required in ("name", "cron", "kind"):
+            if required not in table:
+                raise ConfigError(f"config {where}: {required} is required")
+        values: dict[str, typing.Any] = {}
+        for key, value in table.items():
+            value = _coerce_job(where, key, hints[key], value)
+            check = known[key].metadata.get("check")
+            try:
+                if check and value is not None:
+                    value = check(value)
+                if key == "name" and not _JOB_NAME.fullmatch(value):
+                    raise ValueError("must be 1 to 80 letters, digits, or _ . -")
+                if key == "cron":
+                    value = check_cron(value)
+                if key == "kind" and value not in JOB_KINDS:
+                    raise ValueError(f"must be one of {', '.join(JOB_KINDS)}, not {value!r}")
+                if key == "only":
+                    from enrich.run import SERVICES
+
+                    bad = [v for v in value if v not in SERVICES]
+                    if bad or not value:
+                        raise ValueError(f"unknown service {', '.join(bad) or '(none)'}; "
+                                         f"choose from {', '.join(SERVICES)}")
+            except ValueError as e:
+                raise ConfigError(f"config {where} {key}: {e}") from None
+            values[key] = value
+        job = JobConfig(**values)
+        if job.kind == "discover" and not job.seeds:
+            raise ConfigError(f"config {where} seeds: a discover job needs a seed file")
+        if any(j.name == job.name for j in jobs):
+            raise ConfigError(f"config {where} name: another job has this name")
+        jobs.append(job)
+    return tuple(jobs)
+
+
+def _coerce_job(where: str, key: str, hint: typing.Any, value: typing.Any) -> typing.Any:
+    try:
+        return _coerce("jobs", key, hint, value, from_env=False)
+    except ConfigError as e:
+        # "config [jobs] KEY: ..." -> "config [[jobs]] 'name' KEY: ..."
+        raise ConfigError(str(e).replace(f"config [jobs] {key}:", f"config {where} {key}:", 1)) from None
 
 
 def with_overrides(config: Config, **sections: dict[str, typing.Any]) -> Config:
@@ -350,6 +527,12 @@ def as_toml(config: Config) -> str:
         for f in fields(getattr(config, name)):
             value = getattr(getattr(config, name), f.name)
             lines.append(f"{f.name} = {_toml_value(value)}")
+    for job in config.jobs:
+        lines.append("\n[[jobs]]")
+        for f in fields(job):
+            value = getattr(job, f.name)
+            if value != f.default:  # defaults (TOML has no null for unset limits) are left out
+                lines.append(f"{f.name} = {_toml_value(value)}")
     return "\n".join(lines) + "\n"
 
 

@@ -20,6 +20,7 @@ from typing import Any
 from collector import __version__
 from collector.config import Config
 from collector.locks import JobLock
+from collector.logs import console_level, log_to_file, run_context, scrapy_log_settings
 from collector.seeds import check_url, read_seed_file
 
 STATE_DIR = Path("data")
@@ -57,6 +58,10 @@ def job_name(req: CrawlRequest) -> str:
     return ("target-" if req.url else "discover-") + hashlib.sha256(what.encode()).hexdigest()[:12]
 
 
+def _depth(req: CrawlRequest, c, targeted: bool) -> int:
+    return req.depth if req.depth is not None else (c.targeted_depth if targeted else c.depth)
+
+
 def scrapy_settings(config: Config, req: CrawlRequest, run_id: int, jobdir: Path):
     from scrapy.settings import Settings
 
@@ -79,7 +84,9 @@ def scrapy_settings(config: Config, req: CrawlRequest, run_id: int, jobdir: Path
         "CONCURRENT_REQUESTS": c.concurrency,
         "CONCURRENT_REQUESTS_PER_DOMAIN": c.per_domain_concurrency,
         "AUTOTHROTTLE_ENABLED": c.autothrottle,
-        "DEPTH_LIMIT": req.depth if req.depth is not None else (c.targeted_depth if targeted else c.depth),
+        # Scrapy reads DEPTH_LIMIT 0 as "no limit"; isop's depth 0 means the given pages
+        # only, and -1 makes Scrapy drop every link found on them.
+        "DEPTH_LIMIT": _depth(req, c, targeted) or -1,
         "JOBDIR": str(jobdir),
         "PLAYWRIGHT_LAUNCH_OPTIONS": launch,
         "PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT": c.render_timeout * 1000,
@@ -99,10 +106,9 @@ def scrapy_settings(config: Config, req: CrawlRequest, run_id: int, jobdir: Path
         "ISOP_SUCCESSOR_PROBES": c.successor_probes,
         "ISOP_ANALYSIS_WORKERS": c.analysis_workers,
         "ISOP_PROGRESS": req.progress,
-        # Scrapy's own log goes to a file per run; the terminal shows progress and the summary.
-        "LOG_FILE": str(STATE_DIR / "logs" / f"crawl-{run_id}.log"),
-        "LOG_FILE_APPEND": True,
-        "LOG_LEVEL": "DEBUG" if os.environ.get("ISOP_DEBUG") else "INFO",
+        # Scrapy's records go through isop's root handler (collector/logs.py) with the run
+        # id; _run_scrapy adds the per-run log file and keeps the terminal to warnings.
+        **scrapy_log_settings("auto", "DEBUG" if os.environ.get("ISOP_DEBUG") else "INFO"),
     }, priority="cmdline")
     return s
 
@@ -237,5 +243,8 @@ def _run_scrapy(config: Config, req: CrawlRequest, urls: list[str], run_id: int,
         kwargs["resume_run"] = str(run_id)
     crawler = process.create_crawler(SiteSpider)
     process.crawl(crawler, **kwargs)
-    process.start()
+    level = "DEBUG" if os.environ.get("ISOP_DEBUG") else "INFO"
+    with run_context(run_id, job_name(req), process_wide=True), \
+            log_to_file(STATE_DIR / "logs" / f"crawl-{run_id}.log", level=level), console_level("WARNING"):
+        process.start()
     return dict(crawler.stats.get_stats())

@@ -38,7 +38,7 @@ from typing import Any, TextIO
 from sqlalchemy import literal, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from storage.filters import SiteFilter, latest_classification
+from storage.filters import SiteFilter, latest_classification_id
 from storage.models import (
     Asn,
     Certificate,
@@ -95,12 +95,10 @@ def site_records(session: Session, filters: SiteFilter | None = None, *, piracy:
     """
     if filters is None:
         filters = SiteFilter(piracy=piracy, category=category, since=since, limit=limit)
-    latest = latest_classification()
     query = filters.apply(
         select(Site.id, Site.domain, Site.first_seen, Site.last_seen, Classification.is_piracy,
                Classification.category, Classification.score, Classification.signals)
-        .outerjoin(latest, latest.c.site_id == Site.id)
-        .outerjoin(Classification, Classification.id == latest.c.id))
+        .outerjoin(Classification, Classification.id == latest_classification_id()))
     remaining = filters.limit
     after = 0
     while remaining is None or remaining > 0:

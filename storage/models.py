@@ -474,3 +474,33 @@ class ClusterMember(Base, Observed):
     cluster_id: Mapped[int] = mapped_column(ForeignKey("clusters.id", ondelete="CASCADE"))
     site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), index=True)
     strength: Mapped[float] = mapped_column(Float, default=0.0)
+
+
+# --- takedowns and retention --------------------------------------------------------------
+
+
+class TakedownRecord(Base):
+    """A takedown packet as it was prepared, and the evidence it cited.
+
+    The evidence it lists is held for good: retention (:mod:`storage.retention`) never
+    prunes a page, WARC file or screenshot a takedown cited.
+    """
+
+    __tablename__ = "takedowns"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    format: Mapped[str] = mapped_column(String(10))
+    """md or json: how the packet was handed out."""
+    packet_sha256: Mapped[str] = mapped_column(String(64))
+    """SHA-256 of the packet as handed out (or of its canonical JSON)."""
+    evidence: Mapped[list] = mapped_column(default=list)
+    """What the packet cited: [{page_id, url, captured_at, warc_file, warc_record_id,
+    warc_file_sha256, screenshot, screenshot_sha256}] (paths relative to ``[evidence] dir``)."""
+
+
+# Deleting pages (retention) sets these to NULL: without an index each deleted page scans
+# every sighting.
+Index("ix_indicator_sightings_first_page_id", IndicatorSighting.first_page_id)
+Index("ix_indicator_sightings_last_page_id", IndicatorSighting.last_page_id)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from storage.filters import SiteFilter, latest_classification
+from storage.filters import SiteFilter, latest_classification_id
 from storage.models import Classification, Page, Site, SiteStatusObservation
 
 
@@ -44,12 +44,10 @@ def latest_verdicts(session: Session, run_id: int | None = None, piracy_only: bo
 def list_sites(session: Session, filters: SiteFilter) -> list[dict]:
     """Sites matching ``filters`` with their latest classification and status, highest
     score first (sites never classified last). Two queries whatever the store's size."""
-    latest = latest_classification()
     query = filters.apply(
         select(Site.id, Site.domain, Site.first_seen, Site.last_seen, Classification.is_piracy,
                Classification.category, Classification.score, Classification.signals, Classification.classified_at)
-        .outerjoin(latest, latest.c.site_id == Site.id)
-        .outerjoin(Classification, Classification.id == latest.c.id))
+        .outerjoin(Classification, Classification.id == latest_classification_id()))
     query = query.order_by(Classification.score.is_(None), Classification.score.desc(), Site.domain)
     if filters.limit:
         query = query.limit(filters.limit)

@@ -129,7 +129,7 @@ def report_data(session: Session, *, since: datetime | None = None, top: int = 2
     registrars = _registrars(session, flagged_ids, summary["flagged"])
 
     # 5. Operator networks.
-    networks = _networks(session, latest)
+    networks = _networks(session, latest, top)
     cluster_of = {m["domain"]: n["key"] for n in networks for m in n["members"]}
     summary["networks"] = len(networks)
 
@@ -239,10 +239,11 @@ def _registrars(session: Session, flagged_ids, flagged: int) -> Counter:
     return counts
 
 
-def _networks(session: Session, latest) -> list[dict[str, Any]]:
-    """Stored clusters with two or more current members, largest first."""
+def _networks(session: Session, latest, top: int) -> list[dict[str, Any]]:
+    """Stored clusters with two or more current members, largest first (the shared
+    identifiers are gathered for the first ``top``)."""
     rows = session.execute(
-        select(Cluster.key, Cluster.label, Cluster.updated_at, Site.domain, ClusterMember.strength,
+        select(Cluster.key, Cluster.label, Cluster.updated_at, Site.id, Site.domain, ClusterMember.strength,
                Classification.is_piracy, Classification.category, Classification.score)
         .join(ClusterMember, ClusterMember.cluster_id == Cluster.id)
         .join(Site, Site.id == ClusterMember.site_id)
@@ -254,31 +255,35 @@ def _networks(session: Session, latest) -> list[dict[str, Any]]:
     for r in rows:
         c = clusters.setdefault(r.key, {"key": r.key, "label": r.label, "updated_at": r.updated_at, "members": [],
                                         "identifiers": []})
-        c["members"].append({"domain": r.domain, "strength": r.strength, "is_piracy": r.is_piracy,
+        c["members"].append({"id": r.id, "domain": r.domain, "strength": r.strength, "is_piracy": r.is_piracy,
                              "category": r.category, "score": r.score})
     networks = [c for c in clusters.values() if len(c["members"]) >= 2]
-    if networks:
-        _shared_identifiers(session, networks)
     networks.sort(key=lambda c: (-len(c["members"]), c["key"]))
+    _shared_identifiers(session, networks[:top])
+    for n in networks:
+        for m in n["members"]:
+            m.pop("id")
     return networks
 
 
 def _shared_identifiers(session: Session, networks: Iterable[dict[str, Any]]) -> None:
     """Fill each network's ``identifiers``: per type shared inside it, the strongest weight
-    and the number of distinct values, strongest first."""
-    from storage.clusters import site_links
+    and the number of distinct values, strongest first. The identifiers are gathered
+    around each network's members (not over the whole store)."""
+    from storage.clusters import INDICATOR_WEIGHTS, MAX_SITES_PER_IDENTIFIER, links_from
+    from storage.neighbourhood import identifiers_around
 
     networks = list(networks)
-    cluster_of = {m["domain"]: n["key"] for n in networks for m in n["members"]}
     per: dict[str, dict[str, tuple[float, set[str]]]] = defaultdict(dict)
-    for link in site_links(session):
-        key = cluster_of.get(link.a)
-        if key is None or cluster_of.get(link.b) != key:
-            continue
-        for ident in link.identifiers:
-            weight, values = per[key].get(ident.type, (0.0, set()))
-            values.add(ident.value)
-            per[key][ident.type] = (max(weight, ident.weight), values)
+    for n in networks:
+        domains = {m["id"]: m["domain"] for m in n["members"]}
+        found = identifiers_around(session, domains, INDICATOR_WEIGHTS, MAX_SITES_PER_IDENTIFIER, san_search=False)
+        key = n["key"]
+        for link in links_from(found, domains):
+            for ident in link.identifiers:
+                weight, values = per[key].get(ident.type, (0.0, set()))
+                values.add(ident.value)
+                per[key][ident.type] = (max(weight, ident.weight), values)
     for n in networks:
         types = sorted(per[n["key"]].items(), key=lambda kv: (-kv[1][0], kv[0]))
         n["identifiers"] = [{"type": t, "weight": round(w, 4), "values": len(v)}

@@ -34,7 +34,7 @@ def runner(tmp_path, monkeypatch):
 def test_site_dossier_in_three_formats(runner, tmp_path):
     result = runner.invoke(cli, ["site", "WWW.Toonmoa101.com.", "--format", "json"])
     assert result.exit_code == 0, result.output
-    d = json.loads(result.output)
+    d = json.loads(result.stdout)
     assert d["domain"] == "toonmoa101.com"
     assert d["classification"]["category"] == "manga" and d["status"]["status"] == "active"
     assert d["registration"]["registrar"] == "NameSilo, LLC"
@@ -51,10 +51,10 @@ def test_site_dossier_in_three_formats(runner, tmp_path):
 def test_changes_window_and_bad_dates(runner):
     result = runner.invoke(cli, ["changes", "--since", "2026-01-01", "--format", "json"])
     assert result.exit_code == 0, result.output
-    found = json.loads(result.output)
+    found = json.loads(result.stdout)
     assert "toonmoa101.com" in {c["domain"] for c in found["new_sites"]}
     result = runner.invoke(cli, ["changes", "--since", "2030-01-01", "--format", "json"])
-    assert json.loads(result.output)["new_sites"] == []
+    assert json.loads(result.stdout)["new_sites"] == []
     assert runner.invoke(cli, ["changes", "--since", "soon"]).exit_code == 2
     assert runner.invoke(cli, ["changes", "--since", "2026-02-01", "--until", "2026-01-01"]).exit_code == 2
 

@@ -107,7 +107,7 @@ def test_cli_filters(tmp_path, monkeypatch):
 
     result = runner.invoke(cli, ["sites", "--country", "pa", "--asn", "AS209588", "--format", "json"])
     assert result.exit_code == 0, result.output
-    assert [r["domain"] for r in json.loads(result.output)] == ["toonmoa101.com"]
+    assert [r["domain"] for r in json.loads(result.stdout)] == ["toonmoa101.com"]
     result = runner.invoke(cli, ["sites", "--since", "last tuesday"])
     assert result.exit_code == 2 and result.output.strip().splitlines()[-1].startswith("Error: not a date")
     assert runner.invoke(cli, ["sites", "--asn", "AS-X"]).exit_code == 2

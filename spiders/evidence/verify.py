@@ -67,6 +67,22 @@ def _rel(evidence_dir: Path, path: Path) -> str:
     return path.relative_to(evidence_dir).as_posix()
 
 
+PRUNED_NOTE = "pruned.json"
+"""Written by retention (storage/retention.py) into a run folder: the files it removed by
+policy, each with the SHA-256 and size the manifest gave it."""
+
+
+def _pruned(rd: Path) -> dict[str, tuple[str, int]]:
+    """Files the run's retention note says were pruned: path -> (sha256, size)."""
+    import json
+
+    try:
+        doc = json.loads((rd / PRUNED_NOTE).read_text(encoding="utf-8"))
+        return {str(f["path"]): (str(f["sha256"]), int(f["size"])) for f in doc.get("files", [])}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return {}
+
+
 def _verify_run(evidence_dir: Path, rd: Path, deep: bool) -> list[Problem]:
     manifest_path, sum_path = rd / MANIFEST, rd / MANIFEST_SUM
     m_rel = _rel(evidence_dir, manifest_path)
@@ -99,11 +115,14 @@ def _verify_run(evidence_dir: Path, rd: Path, deep: bool) -> list[Problem]:
         problems.append(Problem(m_rel, "manifest_tampered",
                                 f"lists run {manifest.run_id}, in the directory of {rd.name}"))
     listed: set[str] = set()
+    pruned = _pruned(rd)
     for f in manifest.files:
         listed.add(f.path)
         path = rd / f.path
         rel = _rel(evidence_dir, path)
         if path.is_symlink() or not path.is_file():
+            if pruned.get(f.path) == (f.sha256, f.size) and not path.is_symlink():
+                continue  # removed by the retention policy, as its note records
             problems.append(Problem(rel, "missing", "listed in the manifest, not on disk"))
             continue
         try:
@@ -129,7 +148,7 @@ def _verify_run(evidence_dir: Path, rd: Path, deep: bool) -> list[Problem]:
         for name in sorted(files + [d for d in dirs if (base / d).is_symlink()]):
             path = base / name
             rel_run = path.relative_to(rd).as_posix()
-            if rel_run in listed or rel_run in (MANIFEST, MANIFEST_SUM):
+            if rel_run in listed or rel_run in (MANIFEST, MANIFEST_SUM) or (rel_run == PRUNED_NOTE and pruned):
                 continue
             what = "symbolic link" if path.is_symlink() else "file"
             problems.append(Problem(_rel(evidence_dir, path), "unlisted",
