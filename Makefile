@@ -41,6 +41,11 @@ migrations-check: venv
 	ISOP_STORAGE_URL=sqlite:///$$tmp/check.db $(BIN)/alembic -c storage/alembic.ini upgrade head && \
 	ISOP_STORAGE_URL=sqlite:///$$tmp/check.db $(BIN)/alembic -c storage/alembic.ini check; \
 	rc=$$?; rm -rf $$tmp; exit $$rc
+	@db=isop_migrations_check_$$$$ && \
+	psql -q -h 127.0.0.1 -U postgres -d postgres -c "CREATE DATABASE $$db" && \
+	ISOP_STORAGE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/$$db $(BIN)/alembic -c storage/alembic.ini upgrade head && \
+	ISOP_STORAGE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/$$db $(BIN)/alembic -c storage/alembic.ini check; \
+	rc=$$?; psql -q -h 127.0.0.1 -U postgres -d postgres -c "DROP DATABASE IF EXISTS $$db WITH (FORCE)"; exit $$rc
 
 pytest: venv
 	$(BIN)/pytest -q

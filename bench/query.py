@@ -295,6 +295,7 @@ def main() -> None:
                         help="An admin URL on the local server (a throw-away database is made beside it).")
     parser.add_argument("--skip-sqlite", action="store_true")
     parser.add_argument("--skip-postgres", action="store_true")
+    parser.add_argument("--keep", action="store_true", help="Keep the PostgreSQL database (its URL is printed).")
     args = parser.parse_args()
     if not args.skip_sqlite:
         with tempfile.TemporaryDirectory() as tmp:
@@ -305,11 +306,15 @@ def main() -> None:
         admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
             conn.execute(text(f'CREATE DATABASE "{name}"'))
+        url = admin_url.set(database=name).render_as_string(hide_password=False)
         try:
-            run("PostgreSQL", admin_url.set(database=name).render_as_string(hide_password=False), args)
+            run("PostgreSQL", url, args)
         finally:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            if args.keep:
+                print(f"kept: {url}")
+            else:
+                with admin.connect() as conn:
+                    conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
             admin.dispose()
 
 

@@ -375,6 +375,8 @@ def enrich(ctx: click.Context, domains: tuple[str, ...], stale_after: str | None
     from collector.views import print_enrich_summary
 
     print_enrich_summary(result)
+    if result.outcome != "ok":
+        raise Failure(f"enrich run {result.run_id} ended {result.outcome}: {result.error or 'see its lookups'}")
 
 
 # --- the analyst's side --------------------------------------------------------------------

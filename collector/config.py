@@ -101,12 +101,21 @@ def _positive(value: float) -> float:
 # --- the schema ---------------------------------------------------------------------------
 
 
+def _non_negative(value: float) -> float:
+    if value < 0:
+        raise ValueError("must be 0 or more")
+    return value
+
+
 @dataclass(frozen=True)
 class StorageConfig:
     url: str = field(default="sqlite:///data/isop.db", metadata={"check": _check_db_url})
     """SQLAlchemy URL of the store; sqlite paths are relative to the working directory."""
     batch_size: int = field(default=500, metadata={"check": _positive})
     """Rows written per transaction by the item pipelines."""
+    retry_seconds: float = field(default=120.0, metadata={"check": _non_negative})
+    """How long a crawl holds its pages and retries when the store goes away (a restart,
+    a failover) before it stops, resumable."""
 
 
 @dataclass(frozen=True)
@@ -126,12 +135,6 @@ class NetworkConfig:
 class EvidenceConfig:
     dir: str = "data/evidence"
     """Where WARC files, manifests and screenshots are written."""
-
-
-def _non_negative(value: float) -> float:
-    if value < 0:
-        raise ValueError("must be 0 or more")
-    return value
 
 
 def _at_least_minus_one(value: int) -> int:

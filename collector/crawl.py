@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import socket
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ from collector.logs import console_level, log_to_file, run_context, scrapy_log_s
 from collector.seeds import check_url, read_seed_file
 
 STATE_DIR = Path("data")
+log = logging.getLogger("isop.crawl")
 
 
 @dataclass
@@ -63,6 +65,8 @@ def _depth(req: CrawlRequest, c, targeted: bool) -> int:
 
 
 def scrapy_settings(config: Config, req: CrawlRequest, run_id: int, jobdir: Path):
+    global _RETRY_SECONDS
+    _RETRY_SECONDS = config.storage.retry_seconds
     from scrapy.settings import Settings
 
     import spiders.settings as defaults
@@ -92,6 +96,7 @@ def scrapy_settings(config: Config, req: CrawlRequest, run_id: int, jobdir: Path
         "PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT": c.render_timeout * 1000,
         "ISOP_STORAGE_URL": config.storage.url,
         "ISOP_STORE_BATCH": min(config.storage.batch_size, 500),
+        "ISOP_STORE_RETRY_SECONDS": config.storage.retry_seconds,
         "ISOP_RUN_ID": run_id,
         "ISOP_EVIDENCE_DIR": config.evidence.dir,
         "ISOP_PROXY": config.network.proxy,
@@ -170,35 +175,184 @@ def run_crawl(config: Config, req: CrawlRequest) -> CrawlResult:
             import shutil
 
             shutil.rmtree(jobdir)
-        if marker.is_file():
-            run_id = json.loads(marker.read_text())["run_id"]
+        resume_from: int | None = None
+        state = _read_marker(marker, jobdir) if marker.is_file() else None
+        if state is not None:
+            run_id = state["run_id"]  # killed (SIGKILL, power loss): resumes its own, unsealed run
             resumed = True
+            if run_dir_sealed(Path(config.evidence.dir), run_id):
+                # Stopped gracefully (SIGTERM, Ctrl-C, a job timeout): its evidence is sealed and
+                # recorded, so the rest of the crawl is a new run that resumes from this one.
+                resume_from = run_id
+                run_id = _start_run(engine, _kind(req), job, {**_arguments(req, urls), "resumes_run": run_id})
+                _close_if_running(engine, resume_from, Path(config.evidence.dir),
+                                  f"crawl stopped; its end could not be recorded; resumed in run {run_id}")
+                marker.write_text(json.dumps({"run_id": run_id, "job": job, "resume_from": resume_from}))
         else:
-            kind = "targeted" if req.url else "discovery"
-            run_id = _start_run(engine, kind, job, {"seeds_file": req.seeds_file, "url": req.url, "urls": urls,
-                                                     "max_pages": req.max_pages, "depth": req.depth})
+            run_id = _start_run(engine, _kind(req), job, _arguments(req, urls))
             jobdir.mkdir(parents=True, exist_ok=True)
             marker.write_text(json.dumps({"run_id": run_id, "job": job}))
         outcome, error, stats = "failed", None, {}
         try:
-            stats = _run_scrapy(config, req, urls, run_id, jobdir, resumed)
+            stats = _run_scrapy(config, req, urls, run_id, jobdir, resumed, resume_from)
             reason = stats.get("finish_reason", "")
             outcome = "ok" if reason in ("finished", "closespider_pagecount") else "interrupted"
             if outcome != "ok":
                 error = f"crawl stopped: {reason}"
+            elif stats.get("isop/errors/store_unreachable"):  # reached its budget, but pages went unstored
+                outcome, error = "interrupted", "crawl stopped: store_unreachable"
+            elif stats.get("isop/errors/evidence_not_sealed"):  # resuming it seals the evidence
+                outcome, error = "interrupted", "crawl stopped: evidence_not_sealed"
+            if stats.get("isop/errors/store_unreachable"):
+                # Scrapy counts the unstored pages as seen: resume from what the store holds
+                _drop_scrapy_state(jobdir)
         except BaseException as e:
             error = f"{type(e).__name__}: {e}"[:1000]
             raise
         finally:
             counts = _counts(stats)
-            _record_evidence(engine, run_id, Path(config.evidence.dir))
-            _finish_run(engine, run_id, outcome, counts, error)
+            _closing_write(lambda: _record_evidence(engine, run_id, Path(config.evidence.dir)), run_id, outcome)
+            _closing_write(lambda: _finish_run(engine, run_id, outcome, counts, error), run_id, outcome)
             if outcome == "ok":
                 import shutil
 
                 shutil.rmtree(jobdir, ignore_errors=True)
             engine.dispose()
     return CrawlResult(run_id, outcome, counts, problems, resumed)
+
+
+def _close_if_running(engine, run_id: int, evidence_dir: Path, error: str) -> None:
+    """A run whose end could not be recorded (the store was away) is closed as interrupted."""
+    from storage.db import session_factory
+    from storage.models import CrawlRun, RunOutcome
+
+    with session_factory(engine)() as s:
+        run = s.get(CrawlRun, run_id)
+        if run is None or run.outcome != RunOutcome.RUNNING:
+            return
+    _record_evidence(engine, run_id, evidence_dir)
+    _finish_run(engine, run_id, "interrupted", {}, error)
+
+
+_RETRY_SECONDS = 120.0
+"""``[storage] retry_seconds`` of the running crawl (set by :func:`scrapy_settings`)."""
+
+
+def store_retry_seconds() -> float:
+    """How long a crawl waits out a store that went away (a restart, a failover) before it
+    stops: ``[storage] retry_seconds`` (``ISOP_STORAGE_RETRY_SECONDS``)."""
+    return _RETRY_SECONDS
+
+
+def _closing_write(fn, run_id: int, outcome: str) -> None:
+    """Record the end of a run, waiting out a store restart; StoreError if the store stays
+    away (the run row stays 'running' and the job folder is kept: the same command resumes
+    the run and records it then)."""
+    import time
+
+    from spiders.pipelines import _connection_error, _one_line
+    from storage.db import StoreError
+
+    deadline, delay = time.monotonic() + store_retry_seconds(), 0.5
+    while True:
+        try:
+            return fn()
+        except Exception as e:
+            if not _connection_error(e):
+                raise
+            if time.monotonic() + delay > deadline:
+                raise StoreError(f"crawl run {run_id} ended {outcome} but the store could not record it "
+                                 f"({_one_line(e)}); run the same command again to resume it") from None
+            time.sleep(delay)
+            delay = min(delay * 2, 5.0)
+
+
+def _read_marker(marker: Path, jobdir: Path) -> dict | None:
+    """The interrupted run this job resumes; None (and a fresh start) if the job folder is
+    unreadable. Scrapy's own resume state is checked too: if it is damaged it is dropped and
+    the run resumes from the store alone (the pages it stored and their unfetched links)."""
+    import shutil
+
+    try:
+        state = json.loads(marker.read_text())
+        if not isinstance(state.get("run_id"), int):
+            raise ValueError("no run id")
+    except (OSError, ValueError, AttributeError) as e:
+        log.warning("job folder %s is unreadable (%s: %s); starting the job afresh, pages already stored "
+                    "are kept", jobdir, marker.name, e)
+        shutil.rmtree(jobdir, ignore_errors=True)
+        return None
+    problem = _scrapy_state_problem(jobdir)
+    if problem:
+        log.warning("resume state in %s is damaged (%s); resuming run %s from the store instead",
+                    jobdir, problem, state["run_id"])
+        _drop_scrapy_state(jobdir)
+    return state
+
+
+def _drop_scrapy_state(jobdir: Path) -> None:
+    """Forget Scrapy's queue and seen requests: resuming then starts from the store alone."""
+    import shutil
+
+    for name in ("requests.queue", "requests.seen", "spider.state"):
+        path = jobdir / name
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+
+
+def _scrapy_state_problem(jobdir: Path) -> str | None:
+    """What is wrong with Scrapy's JOBDIR files (queue, seen fingerprints, spider state), if anything."""
+    import pickle
+    import shutil
+    import tempfile
+
+    try:
+        state = jobdir / "spider.state"
+        if state.exists():
+            with state.open("rb") as f:
+                pickle.load(f)  # our own file, loaded as Scrapy itself loads it
+        seen = jobdir / "requests.seen"
+        if seen.exists():  # length-prefixed 20-byte request fingerprints
+            data, pos = seen.read_bytes(), 0
+            while pos + 2 <= len(data):
+                if int.from_bytes(data[pos:pos + 2], "big") != 20:
+                    raise ValueError("requests.seen: not request fingerprints")
+                pos += 22
+        queue = jobdir / "requests.queue"
+        active = queue / "active.json"
+        if active.exists():
+            json.loads(active.read_text())
+        from queuelib import FifoDiskQueue
+
+        for info in queue.glob("*/*/info.json") if queue.is_dir() else ():
+            json.loads(info.read_text())
+            with tempfile.TemporaryDirectory() as tmp:  # read every request, on a copy
+                copy = Path(tmp) / "q"
+                shutil.copytree(info.parent, copy)
+                q = FifoDiskQueue(str(copy))
+                while (data := q.pop()) is not None:
+                    pickle.loads(data)  # as Scrapy's PickleFifoDiskQueue reads them
+                q.close()
+    except Exception as e:  # noqa: BLE001 - any damage means: do not hand it to Scrapy
+        return f"{type(e).__name__}: {e}"[:200]
+    return None
+
+
+def _kind(req: CrawlRequest) -> str:
+    return "targeted" if req.url else "discovery"
+
+
+def _arguments(req: CrawlRequest, urls: list[str]) -> dict[str, Any]:
+    return {"seeds_file": req.seeds_file, "url": req.url, "urls": urls, "max_pages": req.max_pages,
+            "depth": req.depth}
+
+
+def run_dir_sealed(evidence_dir: Path, run_id: int) -> bool:
+    from spiders.evidence import run_dir
+
+    return (run_dir(evidence_dir, run_id) / "manifest.json").exists()
 
 
 def _record_evidence(engine, run_id: int, evidence_dir: Path) -> None:
@@ -230,7 +384,7 @@ def _counts(stats: dict) -> dict[str, Any]:
 
 
 def _run_scrapy(config: Config, req: CrawlRequest, urls: list[str], run_id: int, jobdir: Path,
-                resumed: bool) -> dict:
+                resumed: bool, resume_from: int | None = None) -> dict:
     from scrapy.crawler import CrawlerProcess
 
     from spiders.site_spider import SiteSpider
@@ -240,7 +394,7 @@ def _run_scrapy(config: Config, req: CrawlRequest, urls: list[str], run_id: int,
     process = CrawlerProcess(settings)
     kwargs: dict[str, Any] = {"url": urls[0]} if req.url else {"urls": ",".join(urls)}
     if resumed:
-        kwargs["resume_run"] = str(run_id)
+        kwargs["resume_run"] = str(resume_from or run_id)
     crawler = process.create_crawler(SiteSpider)
     process.crawl(crawler, **kwargs)
     level = "DEBUG" if os.environ.get("ISOP_DEBUG") else "INFO"

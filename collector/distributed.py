@@ -133,7 +133,8 @@ def run_distributed_crawl(config: Config, request: CrawlRequest, redis_url: str 
             reason = stats.get("finish_reason", "")
             outcome = "ok" if reason in ("finished", "closespider_pagecount") else "interrupted"
             if outcome != "ok":
-                error = f"crawl stopped: {reason}"
+                error = f"crawl stopped: {reason}" + (f": {stats['isop/distributed/stopped']}"
+                                                      if stats.get("isop/distributed/stopped") else "")
         except BaseException as e:
             error = f"{type(e).__name__}: {e}"[:1000]
             raise

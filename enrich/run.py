@@ -54,6 +54,16 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+def _proxy_where(proxy: str | None) -> str:
+    """How transport.py names the proxy in its errors (``proxy host:port``)."""
+    if not proxy:
+        return "\0no proxy"
+    from urllib.parse import urlsplit
+
+    u = urlsplit(proxy)
+    return f"proxy {u.hostname}:{u.port or (443 if u.scheme == 'https' else 80)}"
+
+
 class Enricher:
     """Holds the clients, limiters and the store for one run."""
 
@@ -71,6 +81,9 @@ class Enricher:
         self.sent: Counter = Counter()
         self.counts: Counter = Counter()
         self.leads: list[str] = []
+        self.unreachable: Counter = Counter()
+        """Sites per service left due because the proxy or the resolvers could not be reached."""
+        self.proxy_where = _proxy_where(net.proxy)
         self._write_lock = asyncio.Lock()
         self.progress = progress
 
@@ -83,6 +96,18 @@ class Enricher:
 
         async with self._write_lock:  # phases run concurrently; their writes take turns
             return await asyncio.to_thread(work)
+
+    def _path_down(self, service: str, details: list[str | None]) -> bool:
+        """Whether these failures are the way out being down (the proxy refusing or not
+        answering connections), not the far end's answer. A site whose lookups failed so is
+        left due: no ``site:`` marker, so the next run does it again."""
+        w = self.proxy_where
+        down = bool(details) and all(d and (f"{w} refused the connection" in d or f"cannot reach {w}" in d
+                                            or f"via {w} failed" in d or "ConnectionRefusedError" in d)
+                                     for d in details)
+        if down:
+            self.unreachable[service] += 1
+        return down
 
     def _marker(self, service: str, domain: str, outcome: str, detail: str | None = None) -> dict:
         return {"service": f"site:{service}", "target": domain, "outcome": outcome, "detail": detail, "at": _now()}
@@ -117,6 +142,11 @@ class Enricher:
             self.counts[f"dns/{outcome}"] += 1
 
         await self._gather([one(sid, d) for sid, d in sites], "dns")
+        markers = [x for x in lookups if x["service"] == "site:dns"]
+        if markers and all(x["outcome"] == "timeout" for x in lookups):
+            # not one answer from any resolver: they are down, not the sites lame
+            lookups = [x for x in lookups if x["service"] != "site:dns"]
+            self.unreachable["dns"] += len(markers)
 
         def write(session: Any) -> None:
             from storage.enrichment import record_dns, record_lookups
@@ -188,6 +218,8 @@ class Enricher:
             names = dict(session.execute(select(Site.id, Site.domain).where(Site.id.in_(list(ips_by_site)))).all())
             for sid, ips in ips_by_site.items():
                 bad = [ip for ip in ips if by_ip.get(ip) is not None and by_ip[ip].status not in ("ok", "reserved")]
+                if bad and self._path_down("hosting", [by_ip[ip].error for ip in bad]):
+                    continue
                 cdn = sorted({by_ip[ip].cdn for ip in ips if by_ip.get(ip) is not None and by_ip[ip].cdn})
                 lookups.append(self._marker("hosting", names.get(sid, str(sid)), "partial" if bad else "ok",
                                             ("behind " + ", ".join(cdn)) if cdn else None))
@@ -226,6 +258,7 @@ class Enricher:
 
         async def one(site_id: int, domain: str) -> None:
             started = time.monotonic()
+            first = len(lookups)
             answer = await rdap.domain(domain)
             reg, source, server, raw = None, "rdap", answer.url, ""
             if answer.status in ("ok", "not_found") and answer.data is not None:
@@ -249,9 +282,12 @@ class Enricher:
             elif reg is not None and reg.error:
                 lookups.append({"service": source, "target": domain, "server": server, "outcome": reg.status,
                                 "detail": reg.error, "at": _now()})
+            self.counts[f"whois/{source}/{outcome}"] += 1
+            if outcome != "ok" and self._path_down("whois", [x["detail"] for x in lookups[first:]
+                                                             if x["target"] == domain]):
+                return
             lookups.append({**self._marker("whois", domain, outcome, source),
                             "duration_ms": round(1000 * (time.monotonic() - started), 1)})
-            self.counts[f"whois/{source}/{outcome}"] += 1
 
         await self._gather([one(sid, d) for sid, d in sites], "registration")
         self.sent.update({f"rdap/{k}": v for k, v in rdap.sent.items()})
@@ -282,6 +318,7 @@ class Enricher:
         certs: list[tuple[str, dict]] = []
         lookups: list[dict] = []
         got_one: set[int] = set()
+        failures: dict[int, list[str | None]] = {}
 
         async def one(site_id: int, host: str) -> None:
             async with limiter:
@@ -297,9 +334,12 @@ class Enricher:
             else:
                 lookups.append({"service": "tls", "target": host, "outcome": "error",
                                 "detail": getattr(got, "reason", str(got)), "at": _now()})
+                failures.setdefault(site_id, []).append(lookups[-1]["detail"])
                 self.counts["tls/failed"] += 1
 
         await self._gather([one(sid, h) for sid, hs in hosts.items() for h in hs], "tls")
+        left_due = {sid for sid, details in failures.items()
+                    if sid not in got_one and self._path_down("tls", details)}
 
         def write(session: Any) -> None:
             from storage.enrichment import record_certificate, record_lookups
@@ -311,7 +351,7 @@ class Enricher:
                         self.leads.append(lead)
             markers = [self._marker("tls", d, "ok" if sid in got_one else ("error" if hosts.get(sid) else "ok"),
                                     None if hosts.get(sid) else "no host crawled over HTTPS")
-                       for sid, d in domains.items()]
+                       for sid, d in domains.items() if sid not in left_due]
             record_lookups(session, lookups + markers, self.run_id)
 
         await self._write(write)
@@ -354,6 +394,9 @@ async def run_enrichment(config: Any, request: EnrichRequest, session_factory: A
         if "dns" not in only and "hosting" not in only:
             return
         dns_sites = due("dns") if "dns" in only else due("hosting")
+        if "dns" in only and "hosting" in only:  # a site left due for hosting only gets its DNS again
+            known = {sid for sid, _ in dns_sites}
+            dns_sites += [(sid, d) for sid, d in due("hosting") if sid not in known]
         all_sites.update(s for s, _ in dns_sites)
         with session_factory() as session:
             hosts = {sid: crawled_hosts(session, sid) for sid, _ in dns_sites}
@@ -381,5 +424,12 @@ async def run_enrichment(config: Any, request: EnrichRequest, session_factory: A
     # Different services, different servers: the phases run side by side, each bounded by
     # its own limits, each committing what it finished.
     await asyncio.gather(dns_and_hosting(), registration(), tls())
-    return EnrichResult(run_id=run_id, outcome="ok", sites=len(all_sites), counts=enricher.counts,
-                        sent=enricher.sent, seconds=time.monotonic() - started, leads=enricher.leads)
+    outcome, error = "ok", None
+    if enricher.unreachable:
+        left = ", ".join(f"{k} {v}" for k, v in sorted(enricher.unreachable.items()))
+        ways = " and ".join(w for w, on in ((f"the proxy {config.network.proxy}", set(enricher.unreachable) - {"dns"}),
+                                            ("the resolvers " + " ".join(config.network.resolvers),
+                                             "dns" in enricher.unreachable)) if on)
+        outcome, error = "failed", f"{ways} could not be reached; sites left due for the next run: {left}"
+    return EnrichResult(run_id=run_id, outcome=outcome, sites=len(all_sites), counts=enricher.counts,
+                        sent=enricher.sent, seconds=time.monotonic() - started, leads=enricher.leads, error=error)

@@ -52,6 +52,7 @@ from collections import deque
 from typing import Any
 from urllib.parse import urlsplit
 
+import redis
 from scrapy import Request, signals
 from scrapy.exceptions import DontCloseSpider, NotConfigured
 from scrapy_redis import picklecompat
@@ -650,6 +651,8 @@ class WorkerCoordinator:
         self.last_reap = 0.0
         self.task: asyncio.Task | None = None
         self.closing = False
+        self.seen_seeded = False
+        self.redis_failing_since: float | None = None
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -679,10 +682,37 @@ class WorkerCoordinator:
             await asyncio.sleep(self.tick)
             try:
                 await self._tick()
+                self.redis_failing_since = None
+                if not await asyncio.to_thread(self._shared_state_present):
+                    self._stop("redis_state_lost", "the shared crawl's state vanished from Redis (a restart "
+                                                   "without persistence?); the frontier is lost")
             except asyncio.CancelledError:
                 raise
+            except redis.exceptions.RedisError as e:
+                now = time.monotonic()
+                self.redis_failing_since = self.redis_failing_since or now
+                log.warning("Redis unreachable: %s", e)
+                if now - self.redis_failing_since >= self.state.ttl:
+                    self._stop("redis_unreachable", f"Redis unreachable for {self.state.ttl:.0f} s: {e}")
             except Exception:  # keep coordinating; the next tick tries again
                 log.exception("distributed crawl coordination failed this tick")
+
+    def _shared_state_present(self) -> bool:
+        """Whether the crawl's seeding mark is still in Redis, once this worker has seen it."""
+        present = bool(self.state.redis.exists(self.state.keys.seeded))
+        if present:
+            self.seen_seeded = True
+        return present or not self.seen_seeded
+
+    def _stop(self, reason: str, message: str) -> None:
+        if self.closing:
+            return
+        self.closing = True
+        log.error("stopping worker %s: %s", self.state.worker, message)
+        self.crawler.stats.set_value("isop/distributed/stopped", message)
+        spider = getattr(self.crawler, "spider", None)
+        if spider is not None:
+            self.crawler.engine.close_spider(spider, reason)
 
     def _engine_slot(self):
         return getattr(self.crawler.engine, "_slot", None)

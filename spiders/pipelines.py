@@ -10,6 +10,7 @@ await them. Items flow in the order of ``ITEM_PIPELINES``:
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -22,6 +23,8 @@ from spiders.items import DownloadItem, IndicatorItem, PageItem, RelationItem, S
 from storage.names import HostNameError, parse_host
 
 log = logging.getLogger(__name__)
+DISK_FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
+"""Write errors that mean the evidence disk (or the process's file size limit) is full."""
 
 
 def _site(url: str) -> str | None:
@@ -163,6 +166,8 @@ class EvidencePipeline:
         self.evidence_dir = evidence_dir
         self.run_id = run_id
         self.executor = ThreadPoolExecutor(1, thread_name_prefix="isop-warc")
+        self.crawler = None
+        self.disk_full: str | None = None
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -176,7 +181,9 @@ class EvidencePipeline:
             raise NotConfigured("no ISOP_RUN_ID: evidence needs a crawl run")
         from collector import __version__
 
-        return cls(Path(s.get("ISOP_EVIDENCE_DIR", "data/evidence")), run_id, f"isop/{__version__}")
+        pipeline = cls(Path(s.get("ISOP_EVIDENCE_DIR", "data/evidence")), run_id, f"isop/{__version__}")
+        pipeline.crawler = crawler
+        return pipeline
 
     async def process_item(self, item):
         if isinstance(item, ScreenshotItem) and item.png is not None:
@@ -193,7 +200,20 @@ class EvidencePipeline:
             except OSError as e:  # a full disk must not lose the page's other facts
                 log.error("evidence not written for %s: %s", item.url, e)
                 item.error = (item.error or "") + f" evidence not written: {e.strerror or e}"[:200]
+                if e.errno in DISK_FULL:
+                    await self._stop_for_full_disk(e)
         return item
+
+    async def _stop_for_full_disk(self, e: OSError) -> None:
+        """Pages without their evidence are of little use for a takedown: stop the crawl (the
+        run ends interrupted, resumable once there is room) instead of fetching on blind."""
+        if self.disk_full is not None or self.crawler is None or self.crawler.engine is None:
+            return
+        self.disk_full = f"evidence disk full ({e.strerror or e}) in {self.evidence_dir}"
+        log.error("stopping the crawl: %s; free space, then run the same command again to resume", self.disk_full)
+        self.crawler.stats.set_value("isop/errors/evidence_disk_full", 1)
+        asyncio.get_running_loop().create_task(
+            self.crawler.engine.close_spider_async(reason=f"evidence_disk_full: {e.strerror or e}"))
 
     def _write_screenshot(self, item: ScreenshotItem, png: bytes) -> None:
         import hashlib
@@ -213,10 +233,33 @@ class EvidencePipeline:
             fetched_at=item.fetched_at, request_headers=item.request_headers or None, ip=item.ip)
 
     async def close_spider(self):
+        from spiders.evidence import EvidenceError
+
         try:
             await _in_thread(self.executor, self.writer.close)
+        except (OSError, EvidenceError) as e:  # e.g. no room for the manifest: the run stays unsealed
+            log.error("evidence of run %s not sealed: %s; it is sealed when the run is resumed and ends",
+                      self.run_id, e)
+            if self.crawler is not None:
+                self.crawler.stats.set_value("isop/errors/evidence_not_sealed", 1)
         finally:
             self.executor.shutdown(wait=True)
+
+
+def _connection_error(e: BaseException) -> bool:
+    """A store error that a retry can cure: the connection (or the server) went away."""
+    from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+
+    if isinstance(e, DBAPIError) and e.connection_invalidated:
+        return True
+    if isinstance(e, OperationalError | InterfaceError):  # not SQLite's "no such table" and the like
+        return type(e.orig).__module__.startswith("psycopg") or "database is locked" in str(e.orig)
+    return False
+
+
+def _one_line(e: BaseException) -> str:
+    orig = getattr(e, "orig", None) or e
+    return " ".join(f"{type(orig).__name__}: {orig}".split())[:300]
 
 
 class StorePipeline:
@@ -233,6 +276,9 @@ class StorePipeline:
         self.batch = None
         self.last_flush = 0.0
         self.lock = asyncio.Lock()
+        self.retry_seconds = 120.0
+        """How long a batch is held and retried while the store cannot be reached."""
+        self.store_down: str | None = None
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -241,8 +287,10 @@ class StorePipeline:
             raise NotConfigured("ISOP_STORE_ENABLED is off")
         from spiders.runs import run_id_of
 
-        return cls(crawler, s.get("ISOP_STORAGE_URL", "sqlite:///data/isop.db"), run_id_of(crawler) or None,
-                   s.getint("ISOP_STORE_BATCH", 200), s.getfloat("ISOP_STORE_FLUSH_SECONDS", 2.0))
+        pipeline = cls(crawler, s.get("ISOP_STORAGE_URL", "sqlite:///data/isop.db"), run_id_of(crawler) or None,
+                       s.getint("ISOP_STORE_BATCH", 200), s.getfloat("ISOP_STORE_FLUSH_SECONDS", 2.0))
+        pipeline.retry_seconds = s.getfloat("ISOP_STORE_RETRY_SECONDS", 120.0)
+        return pipeline
 
     def _new_batch(self):
         from storage.crawl import CrawlBatch
@@ -274,7 +322,8 @@ class StorePipeline:
         elif isinstance(item, IndicatorItem):
             self.batch.indicators.append(item)
         loop = asyncio.get_running_loop()
-        if len(self.batch) >= self.batch_size or loop.time() - self.last_flush >= self.flush_seconds:
+        if self.store_down is None and (len(self.batch) >= self.batch_size
+                                        or loop.time() - self.last_flush >= self.flush_seconds):
             await self.flush()
         return item
 
@@ -287,14 +336,46 @@ class StorePipeline:
                     batch.pages_seen[site] = pages
             self.last_flush = asyncio.get_running_loop().time()
             if len(batch):
-                await _in_thread(self.executor, self._write, batch)
+                try:
+                    await _in_thread(self.executor, self._write, batch)
+                except Exception as e:
+                    if not _connection_error(e) or self.store_down is not None:
+                        raise
+                    # the store stayed away: stop (the run ends interrupted and resumes from
+                    # what was stored; the pages of this batch are fetched again then)
+                    self.store_down = f"store unreachable for {self.retry_seconds:.0f}s: {_one_line(e)}"
+                    log.error("stopping the crawl: %s", self.store_down)
+                    self.retry_seconds = min(self.retry_seconds, 5.0)
+                    self.crawler.stats.set_value("isop/errors/store_unreachable", 1)
+                    if self.crawler.engine is not None:
+                        asyncio.get_running_loop().create_task(
+                            self.crawler.engine.close_spider_async(reason="store_unreachable"))
 
     def _write(self, batch) -> None:
+        """Write one batch; while the store cannot be reached (a restart, a failover) hold
+        it and retry, for up to ``ISOP_STORE_RETRY_SECONDS``."""
+        import time
+
         from storage.crawl import write_batch
         from storage.db import session_factory
 
-        with session_factory(self.engine)() as session, session.begin():
-            counts = write_batch(session, self.run_id, batch, datetime.now(UTC))
+        deadline, delay, waited = time.monotonic() + self.retry_seconds, 0.5, False
+        while True:
+            try:
+                with session_factory(self.engine)() as session, session.begin():
+                    counts = write_batch(session, self.run_id, batch, datetime.now(UTC))
+                break
+            except Exception as e:
+                if not _connection_error(e) or time.monotonic() + delay > deadline:
+                    raise
+                if not waited:
+                    log.warning("store unreachable (%s); holding %d pages and retrying for up to %.0fs",
+                                _one_line(e), len(batch.pages), self.retry_seconds)
+                    waited = True
+                time.sleep(delay)
+                delay = min(delay * 2, 5.0)
+        if waited:
+            log.warning("store reachable again; the held pages are written")
         for key, n in counts.items():
             self.crawler.stats.inc_value(f"isop/store/{key}", n)
 
@@ -302,7 +383,14 @@ class StorePipeline:
         try:
             classify = next((p for p in self.crawler.engine.scraper.itemproc.middlewares
                              if isinstance(p, ClassifyPipeline)), None)
-            await self.flush(classify.final_verdicts() if classify else None)
+            try:
+                await self.flush(classify.final_verdicts() if classify else None)
+            except Exception as e:
+                if not _connection_error(e):
+                    raise
+                log.error("the last pages of the run were not stored (%s); resuming the run fetches them again",
+                          _one_line(e))
+                self.crawler.stats.set_value("isop/errors/store_unreachable", 1)
         finally:
             self.executor.shutdown(wait=True)
             if self.engine is not None:
