@@ -590,10 +590,9 @@ def network(ctx: click.Context, domain: str, fmt: str, output: str | None) -> No
                 from storage.filters import SiteFilter
                 from storage.queries import list_sites
 
-                facts = {r["domain"]: r for r in list_sites(session, SiteFilter())
-                         if r["domain"] in set(net["sites"])} if len(net["sites"]) < 500 else {}
-                extra = {"sites": {d: {"category": r["category"], "score": r["score"], "status": r["status"]}
-                                   for d, r in facts.items()}}
+                rows = list_sites(session, SiteFilter(domains=tuple(net["sites"])))
+                extra = {"sites": {r["domain"]: {"category": r["category"], "score": r["score"],
+                                                 "status": r["status"]} for r in rows}}
     finally:
         engine.dispose()
     if net is None:

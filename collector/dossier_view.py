@@ -18,7 +18,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from storage.takedown import md
+from storage.takedown import evidence_md, md
 
 MAX_SIGNALS = 12
 
@@ -334,11 +334,7 @@ def dossier_markdown(d: dict) -> str:
 
     out += ["", "## Evidence", ""]
     for e in d["evidence"]:
-        out.append(f"- {md(e['url'])} captured {md(_fmt(e['fetched_at']))} (HTTP {md(e['status'])}), content "
-                   f"SHA-256 `{md(e['content_sha256'])}`; WARC {md(e['warc_file'])} record {md(e['warc_record_id'])} "
-                   f"(file SHA-256 `{md(e['warc_file_sha256'])}`)"
-                   + (f"; screenshot {md(e['screenshot'])} (SHA-256 `{md(e['screenshot_sha256'])}`)"
-                      if e["screenshot"] else ""))
+        out.append(evidence_md(e, _fmt(e["fetched_at"]), e["status"]))
     if not d["evidence"]:
         out.append("- no page captured")
     elif d["evidence_count"] > len(d["evidence"]):

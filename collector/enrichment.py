@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Any
 
 from collector.config import Config
@@ -37,33 +38,55 @@ def run_enrich(config: Config, request: EnrichRequest) -> EnrichResult:
         engine = ensure_store(config.storage.url)
         arguments: dict[str, Any] = {"domains": list(request.domains), "only": list(request.only),
                                      "stale_after": request.stale_after}
-        run_id = _start_run(engine, "enrich", "enrich", arguments)
-        try:
-            result = asyncio.run(run_enrichment(config, request, session_factory(engine), run_id))
-        except KeyboardInterrupt:
-            _finish_run(engine, run_id, "interrupted", {}, "interrupted")
-            raise
-        except Exception as e:
-            _finish_run(engine, run_id, "failed", {}, f"{type(e).__name__}: {e}"[:1000])
-            raise
-        counts = {**{f"sites/{k}": v for k, v in result.counts.items()},
-                  **{f"sent/{k}": v for k, v in result.sent.items()}, "sites": result.sites,
-                  "leads": len(result.leads), "seconds": round(result.seconds, 2)}
-        _finish_run(engine, run_id, result.outcome, counts, result.error)
+        result = recorded_run(engine, "enrich", arguments,
+                              lambda run_id: asyncio.run(run_enrichment(config, request, session_factory(engine),
+                                                                        run_id)))
         recompute_clusters(engine)
         engine.dispose()
         return result
 
 
+def recorded_run(engine: Any, job: str, arguments: dict[str, Any], work: Callable[[int], Any]) -> Any:
+    """Run ``work(run_id)`` under an enrich run record: an exception inside is recorded
+    (outcome failed, or interrupted) and re-raised; a result's outcome, error and counts
+    are recorded as it returns them."""
+    run_id = _start_run(engine, "enrich", job, arguments)
+    try:
+        result = work(run_id)
+    except KeyboardInterrupt:
+        _finish_run(engine, run_id, "interrupted", {}, "interrupted")
+        raise
+    except Exception as e:
+        _finish_run(engine, run_id, "failed", {}, f"{type(e).__name__}: {e}"[:1000])
+        raise
+    counts = {**{f"sites/{k}": v for k, v in result.counts.items()},
+              **{f"sent/{k}": v for k, v in result.sent.items()}, "sites": result.sites,
+              "leads": len(result.leads), "seconds": round(result.seconds, 2)}
+    if getattr(result, "batches", None) is not None:
+        counts["batches"] = result.batches
+    _finish_run(engine, run_id, result.outcome, counts, result.error)
+    return result
+
+
+CLUSTER_LOCK = 1_396_000_001
+"""PostgreSQL advisory lock: one recomputation of the operator networks at a time."""
+
+
 def recompute_clusters(engine: Any) -> int:
-    """Recompute and store the operator networks (after crawls and enrichment)."""
+    """Recompute and store the operator networks (after crawls and enrichment); on
+    PostgreSQL one process at a time (several enrichment workers may finish together)."""
     from datetime import UTC, datetime
+
+    from sqlalchemy import func, select
 
     from storage.clusters import recompute
     from storage.db import session_factory
 
     with session_factory(engine)() as session, session.begin():
+        if engine.dialect.name == "postgresql":
+            session.execute(select(func.pg_advisory_xact_lock(CLUSTER_LOCK)))
         return len(set(recompute(session, datetime.now(UTC)).values()))
 
 
-__all__ = ["EnrichInputError", "EnrichRequest", "EnrichResult", "parse_only", "recompute_clusters", "run_enrich"]
+__all__ = ["EnrichInputError", "EnrichRequest", "EnrichResult", "parse_only", "recompute_clusters", "recorded_run",
+           "run_enrich"]

@@ -368,10 +368,77 @@ class Enricher:
                 self.progress(phase, done, total)
 
 
+@dataclass
+class PhaseInput:
+    """What the phases read from the store, read before they start (they then only write)."""
+
+    due: dict[str, list[tuple[int, str]]]
+    """Per service, the due ``(site id, domain)``; ``dns`` also holds the sites due for
+    hosting only (their addresses are needed again)."""
+    hosts: dict[int, list[str]]
+    tls_hosts: dict[int, list[str]]
+
+    @property
+    def sites(self) -> set[int]:
+        return {sid for per in self.due.values() for sid, _ in per}
+
+
+def read_phase_input(session: Any, due: dict[str, list[tuple[int, str]]], only: Sequence[str]) -> PhaseInput:
+    """:class:`PhaseInput` for the sites ``due`` per service (for the services in ``only``)."""
+    from storage.enrichment import crawled_hosts, has_pages, https_hosts
+
+    due = {s: list(due.get(s, [])) for s in only}
+    if "dns" in only and "hosting" in only:  # a site left due for hosting only gets its DNS again
+        known = {sid for sid, _ in due["dns"]}
+        due["dns"] += [(sid, d) for sid, d in due["hosting"] if sid not in known]
+    dns_sites = due.get("dns", []) if "dns" in only else due.get("hosting", [])
+    hosts = {sid: crawled_hosts(session, sid) for sid, _ in dns_sites}
+    # HTTPS hosts seen in the crawl; a site crawled over plain HTTP only has none, a site
+    # named but never crawled gets its apex tried
+    tls_hosts = {sid: https_hosts(session, sid) or ([] if has_pages(session, sid) else [d])
+                 for sid, d in due.get("tls", [])}
+    return PhaseInput(due, hosts, tls_hosts)
+
+
+async def run_phases(enricher: Enricher, batch: PhaseInput, only: Sequence[str]) -> None:
+    """DNS then hosting, registration, and TLS, side by side: different services,
+    different servers, each bounded by its own limits, each committing what it finished."""
+    due = batch.due
+
+    async def dns_and_hosting() -> None:
+        dns_sites = due.get("dns", []) if "dns" in only else due.get("hosting", [])
+        if not dns_sites:
+            return
+        ips = await enricher.dns_phase(dns_sites, batch.hosts)
+        if "hosting" in only:
+            await enricher.hosting_phase(ips)
+
+    async def registration() -> None:
+        if due.get("whois"):
+            await enricher.registration_phase(due["whois"])
+
+    async def tls() -> None:
+        if due.get("tls"):
+            await enricher.tls_phase(batch.tls_hosts, dict(due["tls"]))
+
+    await asyncio.gather(dns_and_hosting(), registration(), tls())
+
+
+def unreachable_error(config: Any, enricher: Enricher) -> str | None:
+    """The run's error when the proxy or the resolvers could not be reached, else None."""
+    if not enricher.unreachable:
+        return None
+    left = ", ".join(f"{k} {v}" for k, v in sorted(enricher.unreachable.items()))
+    ways = " and ".join(w for w, on in ((f"the proxy {config.network.proxy}", set(enricher.unreachable) - {"dns"}),
+                                        ("the resolvers " + " ".join(config.network.resolvers),
+                                         "dns" in enricher.unreachable)) if on)
+    return f"{ways} could not be reached; sites left due for the next run: {left}"
+
+
 async def run_enrichment(config: Any, request: EnrichRequest, session_factory: Any, run_id: int) -> EnrichResult:
     """Enrich the due (or named) sites; the caller opened the run record and closes it."""
     from collector.config import parse_duration
-    from storage.enrichment import crawled_hosts, has_pages, https_hosts, sites_due
+    from storage.enrichment import sites_due
 
     started = time.monotonic()
     enricher = Enricher(config, session_factory, run_id, request.progress)
@@ -384,52 +451,11 @@ async def run_enrichment(config: Any, request: EnrichRequest, session_factory: A
 
         await enricher._write(lambda s: record_hosts(s, list(request.domains), _now(), run_id))
 
-    def due(service: str) -> list[tuple[int, str]]:
-        with session_factory() as session:
-            return sites_due(session, [service], cutoff, list(request.domains) or None)
-
-    all_sites: set[int] = set()
-
-    async def dns_and_hosting() -> None:
-        if "dns" not in only and "hosting" not in only:
-            return
-        dns_sites = due("dns") if "dns" in only else due("hosting")
-        if "dns" in only and "hosting" in only:  # a site left due for hosting only gets its DNS again
-            known = {sid for sid, _ in dns_sites}
-            dns_sites += [(sid, d) for sid, d in due("hosting") if sid not in known]
-        all_sites.update(s for s, _ in dns_sites)
-        with session_factory() as session:
-            hosts = {sid: crawled_hosts(session, sid) for sid, _ in dns_sites}
-        ips = await enricher.dns_phase(dns_sites, hosts)
-        if "hosting" in only:
-            await enricher.hosting_phase(ips)
-
-    async def registration() -> None:
-        if "whois" in only:
-            reg_sites = due("whois")
-            all_sites.update(s for s, _ in reg_sites)
-            await enricher.registration_phase(reg_sites)
-
-    async def tls() -> None:
-        if "tls" in only:
-            tls_sites = due("tls")
-            all_sites.update(s for s, _ in tls_sites)
-            with session_factory() as session:
-                # HTTPS hosts seen in the crawl; a site crawled over plain HTTP only has none,
-                # a site named but never crawled gets its apex tried
-                hosts = {sid: https_hosts(session, sid) or ([] if has_pages(session, sid) else [d])
-                         for sid, d in tls_sites}
-            await enricher.tls_phase(hosts, dict(tls_sites))
-
-    # Different services, different servers: the phases run side by side, each bounded by
-    # its own limits, each committing what it finished.
-    await asyncio.gather(dns_and_hosting(), registration(), tls())
-    outcome, error = "ok", None
-    if enricher.unreachable:
-        left = ", ".join(f"{k} {v}" for k, v in sorted(enricher.unreachable.items()))
-        ways = " and ".join(w for w, on in ((f"the proxy {config.network.proxy}", set(enricher.unreachable) - {"dns"}),
-                                            ("the resolvers " + " ".join(config.network.resolvers),
-                                             "dns" in enricher.unreachable)) if on)
-        outcome, error = "failed", f"{ways} could not be reached; sites left due for the next run: {left}"
-    return EnrichResult(run_id=run_id, outcome=outcome, sites=len(all_sites), counts=enricher.counts,
-                        sent=enricher.sent, seconds=time.monotonic() - started, leads=enricher.leads, error=error)
+    with session_factory() as session:
+        due = {service: sites_due(session, [service], cutoff, list(request.domains) or None) for service in only}
+        batch = read_phase_input(session, due, only)
+    await run_phases(enricher, batch, only)
+    error = unreachable_error(config, enricher)
+    return EnrichResult(run_id=run_id, outcome="failed" if error else "ok", sites=len(batch.sites),
+                        counts=enricher.counts, sent=enricher.sent, seconds=time.monotonic() - started,
+                        leads=enricher.leads, error=error)

@@ -39,10 +39,16 @@ from typing import Any
 from sqlalchemy import distinct, exists, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from enrich.run import SERVICES, Enricher
+from enrich.run import (
+    SERVICES,
+    Enricher,
+    PhaseInput,
+    read_phase_input,
+    run_phases,
+    unreachable_error,
+)
 from storage.models import Lookup, Page, Site
 
-CLUSTER_LOCK = 1_396_000_001
 """PostgreSQL advisory lock held while a worker recomputes the operator networks."""
 
 
@@ -126,51 +132,8 @@ def due_services(session: Session, sites: Sequence[tuple[int, str]], services: S
     return {s: [(sid, d) for sid, d in sites if (d, f"site:{s}") not in done] for s in services}
 
 
-@dataclass
-class _Batch:
-    due: dict[str, list[tuple[int, str]]]
-    hosts: dict[int, list[str]]
-    tls_hosts: dict[int, list[str]]
-
-
-def _prepare(session: Session, due: dict[str, list[tuple[int, str]]], only: Sequence[str]) -> _Batch:
-    """What the phases read from the store, read up front (the phases then only write)."""
-    from storage.enrichment import crawled_hosts, has_pages, https_hosts
-
-    dns_sites = due.get("dns", []) if "dns" in only else due.get("hosting", [])
-    hosts = {sid: crawled_hosts(session, sid) for sid, _ in dns_sites} if ("dns" in only or "hosting" in only) else {}
-    tls_hosts = {sid: https_hosts(session, sid) or ([] if has_pages(session, sid) else [d])
-                 for sid, d in due.get("tls", [])} if "tls" in only else {}
-    return _Batch(due, hosts, tls_hosts)
-
-
-async def _enrich_batch(enricher: Enricher, batch: _Batch, only: Sequence[str]) -> None:
-    """The phases of ``enrich.run.run_enrichment`` over one claimed batch, side by side."""
-    due = batch.due
-
-    async def dns_and_hosting() -> None:
-        if "dns" not in only and "hosting" not in only:
-            return
-        dns_sites = due.get("dns", []) if "dns" in only else due.get("hosting", [])
-        if not dns_sites:
-            return
-        ips = await enricher.dns_phase(dns_sites, batch.hosts)
-        if "hosting" in only:
-            await enricher.hosting_phase(ips)
-
-    async def registration() -> None:
-        if "whois" in only and due.get("whois"):
-            await enricher.registration_phase(due["whois"])
-
-    async def tls() -> None:
-        if "tls" in only and due.get("tls"):
-            await enricher.tls_phase(batch.tls_hosts, dict(due["tls"]))
-
-    await asyncio.gather(dns_and_hosting(), registration(), tls())
-
-
 def _pick(session: Session, only: Sequence[str], cutoff: datetime, size: int,
-          after: int) -> tuple[list[tuple[int, str]], _Batch | None] | None:
+          after: int) -> tuple[list[tuple[int, str]], PhaseInput | None] | None:
     """Claim a batch and read what its phases need; None when nothing is due. The batch
     is None when every claimed site was enriched by another worker meanwhile."""
     sites = claim_due_sites(session, only, cutoff, size, after)
@@ -179,7 +142,7 @@ def _pick(session: Session, only: Sequence[str], cutoff: datetime, size: int,
     due = due_services(session, sites, only, cutoff)  # a new statement: a fresh snapshot
     if not any(due.values()):
         return sites, None
-    return sites, _prepare(session, due, only)
+    return sites, read_phase_input(session, due, only)
 
 
 def run_batches(config: Any, engine: Any, run_id: int, request: WorkerRequest) -> WorkerResult:
@@ -210,7 +173,7 @@ def run_batches(config: Any, engine: Any, run_id: int, request: WorkerRequest) -
                     writes = sessionmaker(bind=claim.connection(), join_transaction_mode="create_savepoint",
                                           expire_on_commit=False)
                     enricher = Enricher(config, writes, run_id)
-                    asyncio.run(_enrich_batch(enricher, batch, only))
+                    asyncio.run(run_phases(enricher, batch, only))
             # committed: the batch's results and the end of its claim, at once
         else:
             with Session(engine, expire_on_commit=False) as claim:
@@ -221,11 +184,13 @@ def run_batches(config: Any, engine: Any, run_id: int, request: WorkerRequest) -
             enricher = None
             if batch is not None:  # SQLite: each phase commits on its own, as ``isop enrich`` does
                 enricher = Enricher(config, sessionmaker(engine, expire_on_commit=False), run_id)
-                asyncio.run(_enrich_batch(enricher, batch, only))
+                asyncio.run(run_phases(enricher, batch, only))
         after = max(sid for sid, _ in sites)
         if batch is None or enricher is None:
             continue
-        enriched = {sid for per in batch.due.values() for sid, _ in per}
+        if (error := unreachable_error(config, enricher)) is not None:
+            result.outcome, result.error = "failed", error
+        enriched = batch.sites
         result.batches += 1
         result.sites += len(enriched)
         result.claimed.extend(sid for sid, _ in sites if sid in enriched)
@@ -238,44 +203,24 @@ def run_batches(config: Any, engine: Any, run_id: int, request: WorkerRequest) -
     return result
 
 
-def recompute_clusters_once(engine: Any) -> int:
-    """Recompute the operator networks; on PostgreSQL one worker at a time."""
-    from storage.clusters import recompute
-
-    with Session(engine, expire_on_commit=False) as session, session.begin():
-        if engine.dialect.name == "postgresql":
-            session.execute(select(func.pg_advisory_xact_lock(CLUSTER_LOCK)))
-        return len(set(recompute(session, _now()).values()))
-
-
 def run_worker(config: Any, request: WorkerRequest | None = None, *, engine: Any = None) -> WorkerResult:
     """One enrichment worker run: its own run record (kind ``enrich``, job
     ``enrich-worker``), batches until nothing is due, the operator networks recomputed.
     Raises StoreError; an exception inside the run is recorded (outcome failed) and
     re-raised, and the batches committed before it are kept."""
-    from collector.crawl import _finish_run, _start_run
+    from collector.enrichment import recompute_clusters, recorded_run
     from storage.migrate import ensure_store
 
     request = request or WorkerRequest()
     own = engine is None
     engine = engine if engine is not None else ensure_store(config.storage.url)
     try:
-        run_id = _start_run(engine, "enrich", "enrich-worker", {
-            "worker": True, "batch": request.batch, "only": list(request.only), "stale_after": request.stale_after})
-        try:
-            result = run_batches(config, engine, run_id, request)
-        except KeyboardInterrupt:
-            _finish_run(engine, run_id, "interrupted", {}, "interrupted")
-            raise
-        except Exception as e:
-            _finish_run(engine, run_id, "failed", {}, f"{type(e).__name__}: {e}"[:1000])
-            raise
-        counts = {**{f"sites/{k}": v for k, v in result.counts.items()},
-                  **{f"sent/{k}": v for k, v in result.sent.items()}, "sites": result.sites,
-                  "batches": result.batches, "leads": len(result.leads), "seconds": round(result.seconds, 2)}
-        _finish_run(engine, run_id, result.outcome, counts, result.error)
+        arguments = {"worker": True, "batch": request.batch, "only": list(request.only),
+                     "stale_after": request.stale_after}
+        result = recorded_run(engine, "enrich-worker", arguments,
+                              lambda run_id: run_batches(config, engine, run_id, request))
         if result.sites:
-            recompute_clusters_once(engine)
+            recompute_clusters(engine)
         return result
     finally:
         if own:

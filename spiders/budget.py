@@ -110,11 +110,7 @@ class CrawlBudget:
         key = self._key(request.url)
         if key in self.seen and not request.dont_filter:
             return False  # a duplicate: the scheduler would drop it anyway, don't count it
-        if self.scheduled >= self.max_pages:
-            self._drop("global")
-            return False
-        if self.per_site[site] >= (site_pages or self.site_pages):
-            self._drop("site")
+        if not self._has_room(site, site_pages or self.site_pages):
             return False
         reason = trap_reason(request.url, self.max_url_length, self.max_path_depth)
         if reason:
@@ -129,7 +125,21 @@ class CrawlBudget:
         self.per_site[site] += 1
         self.per_shape[shape] += 1
         request.meta[EXEMPT] = True
+        self._admitted(request, site, site_pages or self.site_pages)
         return True
+
+    def _has_room(self, site: str, site_pages: int) -> bool:
+        """The global and per-site page budgets (a shared crawl counts them elsewhere)."""
+        if self.scheduled >= self.max_pages:
+            self._drop("global")
+            return False
+        if self.per_site[site] >= site_pages:
+            self._drop("site")
+            return False
+        return True
+
+    def _admitted(self, request: Request, site: str, site_pages: int) -> None:
+        """Hook: ``request`` was admitted for ``site`` under ``site_pages``."""
 
     async def process_start(self, start):
         async for o in start:

@@ -50,7 +50,6 @@ import threading
 import time
 from collections import deque
 from typing import Any
-from urllib.parse import urlsplit
 
 import redis
 from scrapy import Request, signals
@@ -60,8 +59,7 @@ from scrapy_redis.dupefilter import RFPDupeFilter
 from scrapy_redis.queue import Base as RedisQueueBase
 from scrapy_redis.scheduler import Scheduler as RedisScheduler
 
-from spiders.budget import EXEMPT, CrawlBudget, trap_reason, url_shape
-from storage.names import HostNameError, parse_host
+from spiders.budget import CrawlBudget
 
 log = logging.getLogger(__name__)
 
@@ -558,35 +556,11 @@ class SharedBudget(CrawlBudget):
     only if no worker has queued it before.
     """
 
-    def admit(self, request: Request, allowed_sites: set[str] | None = None, site_pages: int | None = None) -> bool:
-        if request.meta.get(EXEMPT):
-            return True
-        try:
-            site = parse_host(urlsplit(request.url).hostname or "").domain
-        except HostNameError:
-            self._drop("bad_host")
-            return False
-        if allowed_sites is not None and site not in allowed_sites:
-            self._drop("offsite")
-            return False
-        key = self._key(request.url)
-        if key in self.seen and not request.dont_filter:
-            return False
-        reason = trap_reason(request.url, self.max_url_length, self.max_path_depth)
-        if reason:
-            self._drop(f"trap/{reason}")
-            return False
-        shape = (site, url_shape(request.url))
-        if self.per_shape[shape] >= self.shape_limit:
-            self._drop("trap/url_shape")
-            return False
-        self.seen.add(key)
-        self.scheduled += 1
-        self.per_site[site] += 1
-        self.per_shape[shape] += 1
-        request.meta[EXEMPT] = True
-        request.meta[SHARED_BUDGET] = (site, site_pages or self.site_pages)
-        return True
+    def _has_room(self, site: str, site_pages: int) -> bool:
+        return True  # the scheduler counts the shared budgets in Redis
+
+    def _admitted(self, request: Request, site: str, site_pages: int) -> None:
+        request.meta[SHARED_BUDGET] = (site, site_pages)
 
 
 class SeedGate:

@@ -66,6 +66,7 @@ from storage.models import (
     Site,
 )
 from storage.names import HostNameError, parse_host
+from storage.neighbourhood import identifiers_around, ns_value
 from storage.observe import upsert
 
 MAX_SITES_PER_IDENTIFIER = 25
@@ -215,11 +216,6 @@ def _ip_identifiers(session: Session, host_sites: Mapping[str, int],
     return out
 
 
-def _ns_value(names: Iterable[str]) -> str | None:
-    clean = sorted({n.strip().rstrip(".").lower() for n in names if isinstance(n, str) and n.strip()})
-    return ",".join(clean)[:1000] if clean else None
-
-
 def _nameserver_identifiers(session: Session, domain_sites: Mapping[str, int]) -> dict[tuple[str, str], set[int]]:
     out: dict[tuple[str, str], set[int]] = defaultdict(set)
     # DNS: the latest NS answer for each site's apex (all its records share that last_seen).
@@ -234,7 +230,7 @@ def _nameserver_identifiers(session: Session, domain_sites: Mapping[str, int]) -
         elif seen == latest[apex][0]:
             latest[apex][1].append(value)
     for apex, (_seen, values) in latest.items():
-        if (v := _ns_value(values)) is not None:
+        if (v := ns_value(values)) is not None:
             out[("nameservers", v)].add(domain_sites[apex])
     # Registrations: the latest record of each site.
     newest: dict[int, tuple[datetime, list]] = {}
@@ -243,7 +239,7 @@ def _nameserver_identifiers(session: Session, domain_sites: Mapping[str, int]) -
         if site_id not in newest or seen > newest[site_id][0]:
             newest[site_id] = (seen, list(nameservers or ()))
     for site_id, (_seen, nameservers) in newest.items():
-        if (v := _ns_value(nameservers)) is not None:
+        if (v := ns_value(nameservers)) is not None:
             out[("nameservers", v)].add(site_id)
     return out
 
@@ -429,8 +425,6 @@ def network_of(session: Session, domain: str, threshold: float = DEFAULT_THRESHO
     except that certificates naming (not presented by) a site are searched for ``domain``
     only, not for the sites the network grows to.
     """
-    from storage.neighbourhood import identifiers_around
-
     try:
         domain = parse_host(domain).domain
     except HostNameError:

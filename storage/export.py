@@ -38,6 +38,7 @@ from typing import Any, TextIO
 from sqlalchemy import literal, or_, select
 from sqlalchemy.orm import Session, aliased
 
+from storage.chunks import chunks
 from storage.filters import SiteFilter, latest_classification_id
 from storage.models import (
     Asn,
@@ -67,8 +68,6 @@ BATCH_SIZE = 500
 DNS_TYPES = ("A", "AAAA", "CNAME", "NS", "MX", "TXT")
 REDIRECT_KINDS = (RelationKind.REDIRECT, RelationKind.ANNOUNCED)
 RELATED_KINDS = (RelationKind.MIRROR, RelationKind.NUMBERED)
-IN_CHUNK = 5000
-"""Values per ``IN (...)`` list, well under both databases' parameter limits."""
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -77,11 +76,6 @@ def _iso(value: datetime | None) -> str | None:
 
 def _day(value: datetime | None) -> str | None:
     return value.date().isoformat() if value is not None else None
-
-
-def _chunks(values: Sequence[Any]) -> Iterator[list[Any]]:
-    for start in range(0, len(values), IN_CHUNK):
-        yield list(values[start:start + IN_CHUNK])
 
 
 def site_records(session: Session, filters: SiteFilter | None = None, *, piracy: bool | None = None,
@@ -193,7 +187,7 @@ def _no_hosting(ip: str) -> dict:
 def _hosting(session: Session, ips: list[str]) -> dict[str, dict]:
     """Per address, the network it was last seen in, with the latest name of its AS."""
     out: dict[str, dict] = {}
-    for chunk in _chunks(ips):
+    for chunk in chunks(ips):
         query = (select(IpAddress.address, Network.asn, Network.cidr, Network.country, Network.org,
                         Network.abuse_email, Network.cdn)
                  .join(IpNetwork, IpNetwork.ip_id == IpAddress.id).join(Network, Network.id == IpNetwork.network_id)
@@ -207,7 +201,7 @@ def _hosting(session: Session, ips: list[str]) -> dict[str, dict]:
                                     "cdn": row.cdn}
     numbers = sorted({h["asn"] for h in out.values() if h["asn"] is not None})
     names: dict[int, str | None] = {}
-    for chunk in _chunks(numbers):
+    for chunk in chunks(numbers):
         for number, name in session.execute(select(Asn.number, Asn.name).where(Asn.number.in_(chunk))
                                             .order_by(Asn.number, Asn.last_seen.desc(), Asn.id.desc())):
             names.setdefault(number, name)

@@ -115,6 +115,8 @@ class SiteFilter:
     status: str | None = None
     since: datetime | None = None
     first_since: datetime | None = None
+    domains: tuple[str, ...] | None = None
+    """Only these registered domains."""
     limit: int | None = None
 
     def __post_init__(self) -> None:
@@ -137,6 +139,8 @@ class SiteFilter:
             query = query.where(Classification.category == self.category)
         if self.min_score is not None:
             query = query.where(Classification.score >= self.min_score)
+        if self.domains is not None:
+            query = query.where(Site.domain.in_(list(self.domains)))
         if self.since is not None:
             query = query.where(Site.last_seen >= self.since)
         if self.first_since is not None:

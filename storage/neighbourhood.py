@@ -27,6 +27,7 @@ from datetime import datetime
 from sqlalchemy import Text, cast, func, or_, select
 from sqlalchemy.orm import Session
 
+from storage.chunks import chunks
 from storage.models import (
     Certificate,
     DnsObservation,
@@ -48,15 +49,7 @@ MAX_NAMES_PER_ADDRESS = 200
 MAX_NS_CANDIDATES = 200
 """Sites checked for one nameserver set; more means it is shared by too many to link."""
 
-IN_CHUNK = 5000
-
 Identifiers = dict[tuple[str, str], set[int]]
-
-
-def _chunks(values: Iterable) -> Iterable[list]:
-    values = list(values)
-    for start in range(0, len(values), IN_CHUNK):
-        yield values[start:start + IN_CHUNK]
 
 
 def _sites_of_names(session: Session, names: Collection[str]) -> dict[str, int]:
@@ -71,9 +64,9 @@ def _sites_of_names(session: Session, names: Collection[str]) -> dict[str, int]:
             continue
     by_host: dict[str, int] = {}
     by_domain: dict[str, int] = {}
-    for chunk in _chunks(wanted):
+    for chunk in chunks(wanted):
         by_host.update(session.execute(select(Host.fqdn, Host.site_id).where(Host.fqdn.in_(chunk))).all())
-    for chunk in _chunks(set(domains.values())):
+    for chunk in chunks(set(domains.values())):
         by_domain.update(session.execute(select(Site.domain, Site.id).where(Site.domain.in_(chunk))).all())
     out = {}
     for raw, name in clean.items():
@@ -134,12 +127,12 @@ def _addresses(session: Session, ids: list[int]) -> Identifiers:
     names = _site_names(session, ids)
     d = DnsObservation
     ips: set[str] = set()
-    for chunk in _chunks(names):
+    for chunk in chunks(names):
         ips.update(session.scalars(select(d.value).where(d.name.in_(chunk), d.rtype.in_(("A", "AAAA")))))
     if not ips:
         return {}
     excluded: set[str] = set()
-    for chunk in _chunks(ips):
+    for chunk in chunks(ips):
         excluded.update(session.scalars(select(IpAddress.address).where(
             IpAddress.address.in_(chunk), IpAddress.reserved.is_not(None))))
         excluded.update(session.scalars(
@@ -148,7 +141,7 @@ def _addresses(session: Session, ids: list[int]) -> Identifiers:
             .where(IpAddress.address.in_(chunk), Network.cdn.is_not(None))))
     dedicated = sorted(ips - excluded)
     rows: list[tuple[str, str]] = []
-    for chunk in _chunks(dedicated):
+    for chunk in chunks(dedicated):
         few = (select(d.value).where(d.value.in_(chunk), d.rtype.in_(("A", "AAAA"))).group_by(d.value)
                .having(func.count() <= MAX_NAMES_PER_ADDRESS))
         rows += session.execute(select(d.name, d.value).where(d.value.in_(few), d.rtype.in_(("A", "AAAA")))).all()
@@ -160,7 +153,8 @@ def _addresses(session: Session, ids: list[int]) -> Identifiers:
     return out
 
 
-def _ns_value(names: Iterable[str]) -> str | None:
+def ns_value(names: Iterable[str]) -> str | None:
+    """A nameserver set as one identifier value: ``ns1.x.net,ns2.x.net``."""
     clean = sorted({n.strip().rstrip(".").lower() for n in names if isinstance(n, str) and n.strip()})
     return ",".join(clean)[:1000] if clean else None
 
@@ -178,7 +172,7 @@ def _latest_ns_sets(session: Session, site_ids: Collection[int]) -> dict[int, se
         elif seen == latest[name][0]:
             latest[name][1].append(value)
     for name, (_seen, values) in latest.items():
-        if (v := _ns_value(values)) is not None:
+        if (v := ns_value(values)) is not None:
             out[domains[name]].add(v)
     newest: dict[int, tuple[datetime, list]] = {}
     r = DomainRegistration
@@ -187,7 +181,7 @@ def _latest_ns_sets(session: Session, site_ids: Collection[int]) -> dict[int, se
         if site_id not in newest or seen > newest[site_id][0]:
             newest[site_id] = (seen, list(nameservers or ()))
     for site_id, (_seen, nameservers) in newest.items():
-        if (v := _ns_value(nameservers)) is not None:
+        if (v := ns_value(nameservers)) is not None:
             out[site_id].add(v)
     return out
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from storage.chunks import chunks
 from storage.filters import SiteFilter, latest_classification_id
 from storage.models import Classification, Page, Site, SiteStatusObservation
 
@@ -55,9 +56,9 @@ def list_sites(session: Session, filters: SiteFilter) -> list[dict]:
     statuses: dict[int, str] = {}
     s = SiteStatusObservation
     ids = [r.id for r in rows]
-    for start in range(0, len(ids), 5000):
+    for chunk in chunks(ids):
         for site_id, status in session.execute(
-                select(s.site_id, s.status).where(s.site_id.in_(ids[start:start + 5000]))
+                select(s.site_id, s.status).where(s.site_id.in_(chunk))
                 .order_by(s.site_id, s.last_seen.desc(), s.id.desc())):
             statuses.setdefault(site_id, str(status))
     return [{"domain": r.domain, "is_piracy": r.is_piracy, "category": r.category, "score": r.score,

@@ -27,13 +27,14 @@ Definitions:
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, func, select, union_all
 from sqlalchemy.orm import Session
 
+from storage.chunks import chunks
 from storage.models import (
     Asn,
     Classification,
@@ -55,14 +56,6 @@ from storage.models import (
 CRAWL_KINDS = (RunKind.DISCOVERY, RunKind.TARGETED, RunKind.RECHECK)
 TOP_SIGNALS = 3
 TOP_IDENTIFIER_TYPES = 5
-IN_CHUNK = 5000
-
-
-def _chunks(values: Sequence[Any]) -> Iterator[list[Any]]:
-    for start in range(0, len(values), IN_CHUNK):
-        yield list(values[start:start + IN_CHUNK])
-
-
 def _ranked(counts: Counter, top: int) -> tuple[list[tuple[Any, int]], int]:
     """The ``top`` largest counts (ties by key; unknown last), and how many were left off."""
     ordered = sorted(counts.items(), key=lambda kv: (kv[0] is None, -kv[1], str(kv[0])))
@@ -219,7 +212,7 @@ def _hosting(session: Session, flagged_ids, flagged: int) -> tuple[Counter, Coun
 
 def _as_names(session: Session, numbers: Sequence[int]) -> dict[int, str | None]:
     names: dict[int, str | None] = {}
-    for chunk in _chunks(numbers):
+    for chunk in chunks(numbers):
         for number, name in session.execute(select(Asn.number, Asn.name).where(Asn.number.in_(chunk))
                                             .order_by(Asn.number, Asn.last_seen.desc(), Asn.id.desc())):
             names.setdefault(number, name)

@@ -38,7 +38,7 @@ import hashlib
 import json
 import os
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
@@ -47,6 +47,7 @@ from typing import Any
 from sqlalchemy import delete, event, func, select, update
 from sqlalchemy.orm import Session
 
+from storage.chunks import chunks
 from storage.models import (
     EvidenceFile,
     IndicatorSighting,
@@ -187,11 +188,6 @@ class _Doomed:
 # --- pruning ------------------------------------------------------------------------------
 
 
-def _chunks(items: list, size: int = BATCH) -> Iterable[list]:
-    for i in range(0, len(items), size):
-        yield items[i:i + size]
-
-
 def _newest_per_site(session: Session, before: datetime, *conds) -> list[tuple[int, str | None, str | None]]:
     """Per site, the newest page matching ``conds``, if it is older than ``before``."""
     rn = func.row_number().over(partition_by=Page.site_id,
@@ -207,11 +203,11 @@ def _kept_old_pages(session: Session, before: datetime, holds: Holds
     keep: dict[int, tuple[str | None, str | None]] = {}
     held: set[int] = set()
     cols = (Page.id, Page.warc_file, Page.screenshot)
-    for ids in _chunks(sorted(holds.page_ids)):
+    for ids in chunks(sorted(holds.page_ids)):
         for pid, warc, shot in session.execute(select(*cols).where(Page.id.in_(ids), Page.fetched_at < before)):
             keep[pid] = (warc, shot)
             held.add(pid)
-    for paths in _chunks(sorted(holds.paths)):
+    for paths in chunks(sorted(holds.paths)):
         for col in (Page.warc_file, Page.screenshot):
             for pid, warc, shot in session.execute(select(*cols).where(col.in_(paths), Page.fetched_at < before)):
                 keep[pid] = (warc, shot)

@@ -79,6 +79,15 @@ def md(text: Any) -> str:
     return _MD_SPECIAL.sub(r"\\\1", value)
 
 
+def evidence_md(e: dict, captured: Any, status: Any = None) -> str:
+    """One captured page as a Markdown list item: URL, time, content and WARC hashes, screenshot."""
+    return (f"- {md(e['url'])} captured {md(captured)}" + (f" (HTTP {md(status)})" if status is not None else "")
+            + f", content SHA-256 `{md(e['content_sha256'])}`; WARC {md(e['warc_file'])} record "
+            f"{md(e['warc_record_id'])} (file SHA-256 `{md(e['warc_file_sha256'])}`)"
+            + (f"; screenshot {md(e['screenshot'])} (SHA-256 `{md(e['screenshot_sha256'])}`)"
+               if e["screenshot"] else ""))
+
+
 def to_markdown(packet: dict[str, Any]) -> str:
     c = packet["classification"] or {}
     lines = [f"# Takedown request: {md(packet['domain'])}", "",
@@ -103,11 +112,7 @@ def to_markdown(packet: dict[str, Any]) -> str:
     lines += ["", "## Registrar", "", f"- {md(r['name'])} (from {md(r['source'])}); abuse contact: "
               f"{md(r['abuse_email'])}; domain created {md(r['created'])}", "", "## Evidence", ""]
     for e in packet["evidence"]:
-        lines.append(f"- {md(e['url'])} captured {md(e['captured_at'])}, content SHA-256 `{md(e['content_sha256'])}`; "
-                     f"WARC {md(e['warc_file'])} record {md(e['warc_record_id'])} "
-                     f"(file SHA-256 `{md(e['warc_file_sha256'])}`)"
-                     + (f"; screenshot {md(e['screenshot'])} (SHA-256 `{md(e['screenshot_sha256'])}`)"
-                        if e["screenshot"] else ""))
+        lines.append(evidence_md(e, e["captured_at"]))
     if not packet["evidence"]:
         lines.append("- no page captured yet")
     return "\n".join(lines) + "\n"

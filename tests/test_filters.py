@@ -61,6 +61,7 @@ def test_filters_combine_and_unclassified_sites_only_match_unfiltered(filled):
         assert domains(s, piracy=True, country="PA", status="active") == ["toonmoa101.com"]
         assert domains(s, piracy=True, country="NL") == []
         assert domains(s, first_since=T1 + timedelta(days=1)) == []
+        assert domains(s, domains=("toonmoa102.com", "nowhere.example")) == ["toonmoa102.com"]
         rows = list_sites(s, SiteFilter(limit=2))
         assert rows[0]["domain"] == "toonmoa101.com" and rows[0]["status"] == "active" and len(rows) == 2
 
