@@ -626,7 +626,7 @@ class WorkerCoordinator:
         self.task: asyncio.Task | None = None
         self.closing = False
         self.seen_seeded = False
-        self.redis_failing_since: float | None = None
+        self.failing_since: float | None = None
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -655,21 +655,26 @@ class WorkerCoordinator:
         while not self.closing and not self.state.closed:
             await asyncio.sleep(self.tick)
             try:
-                await self._tick()
-                self.redis_failing_since = None
+                # checked first: after a Redis restart the coordination itself may keep failing
                 if not await asyncio.to_thread(self._shared_state_present):
                     self._stop("redis_state_lost", "the shared crawl's state vanished from Redis (a restart "
                                                    "without persistence?); the frontier is lost")
+                    return
+                await self._tick()
+                self.failing_since = None
             except asyncio.CancelledError:
                 raise
-            except redis.exceptions.RedisError as e:
+            except Exception as e:  # keep coordinating; the next tick tries again, for a while
                 now = time.monotonic()
-                self.redis_failing_since = self.redis_failing_since or now
-                log.warning("Redis unreachable: %s", e)
-                if now - self.redis_failing_since >= self.state.ttl:
-                    self._stop("redis_unreachable", f"Redis unreachable for {self.state.ttl:.0f} s: {e}")
-            except Exception:  # keep coordinating; the next tick tries again
-                log.exception("distributed crawl coordination failed this tick")
+                self.failing_since = self.failing_since or now
+                if isinstance(e, redis.exceptions.RedisError):
+                    log.warning("Redis unreachable: %s", e)
+                else:
+                    log.exception("distributed crawl coordination failed this tick")
+                if now - self.failing_since >= 3 * self.state.ttl:
+                    self._stop("redis_unreachable", f"coordination through Redis failing for "
+                                                    f"{3 * self.state.ttl:.0f} s: {e}")
+                    return
 
     def _shared_state_present(self) -> bool:
         """Whether the crawl's seeding mark is still in Redis, once this worker has seen it."""
