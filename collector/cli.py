@@ -311,6 +311,9 @@ def crawl(ctx: click.Context, seeds_file: str | None, url: str | None, max_pages
     engine = open_engine(config.storage.url)
     recompute_clusters(engine)
     engine.dispose()
+    if result.outcome == "failed" and result.error:
+        raise Failure(f"crawl run {result.run_id} failed: {result.error}; nothing was recorded about the sites "
+                      "it could not reach; run the same command again to resume")
     if result.outcome != "ok":
         raise Failure(f"crawl run {result.run_id} ended {result.outcome}; run the same command again to resume")
     if config.enrich.after_crawl:

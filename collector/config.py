@@ -149,6 +149,9 @@ class CrawlConfig:
     """Pages fetched in one discovery crawl, all sites together."""
     site_pages: int = field(default=40, metadata={"check": _positive})
     """Pages fetched per site (registered domain) in a discovery crawl."""
+    verdict_pages: int = field(default=40, metadata={"check": _positive})
+    """A site's verdict rests on its newest this many analysed pages in the store, whichever
+    run fetched them (a one-page recheck adds evidence, it does not replace it)."""
     depth: int = field(default=4, metadata={"check": _non_negative})
     """Link depth from the seeds in a discovery crawl."""
     targeted_pages: int = field(default=300, metadata={"check": _positive})

@@ -47,6 +47,7 @@ class CrawlResult:
     counts: dict[str, Any] = field(default_factory=dict)
     seed_problems: list[str] = field(default_factory=list)
     resumed: bool = False
+    error: str | None = None
 
 
 class CrawlInputError(ValueError):
@@ -104,6 +105,7 @@ def scrapy_settings(config: Config, req: CrawlRequest, run_id: int, jobdir: Path
         "ISOP_DNS_TIMEOUT": min(config.network.timeout, 5.0),
         "ISOP_MAX_PAGES": req.max_pages or (c.targeted_pages if targeted else c.max_pages),
         "ISOP_SITE_PAGES": c.site_pages,
+        "ISOP_VERDICT_PAGES": c.verdict_pages,
         "ISOP_TARGETED_PAGES": req.max_pages or c.targeted_pages,
         "ISOP_URL_SHAPE_LIMIT": c.url_shape_limit,
         "ISOP_RENDER_ENABLED": c.render,
@@ -197,14 +199,16 @@ def run_crawl(config: Config, req: CrawlRequest) -> CrawlResult:
             stats = _run_scrapy(config, req, urls, run_id, jobdir, resumed, resume_from)
             reason = stats.get("finish_reason", "")
             outcome = "ok" if reason in ("finished", "closespider_pagecount") else "interrupted"
-            if outcome != "ok":
+            if stats.get("isop/egress/reason"):  # the proxy or the resolvers: ours, not the sites'
+                outcome, error = "failed", str(stats["isop/egress/reason"])
+            elif outcome != "ok":
                 error = f"crawl stopped: {reason}"
             elif stats.get("isop/errors/store_unreachable"):  # reached its budget, but pages went unstored
                 outcome, error = "interrupted", "crawl stopped: store_unreachable"
             elif stats.get("isop/errors/evidence_not_sealed"):  # resuming it seals the evidence
                 outcome, error = "interrupted", "crawl stopped: evidence_not_sealed"
-            if stats.get("isop/errors/store_unreachable"):
-                # Scrapy counts the unstored pages as seen: resume from what the store holds
+            if stats.get("isop/errors/store_unreachable") or stats.get("isop/egress/reason"):
+                # Scrapy counts the unstored (or dropped) pages as seen: resume from what the store holds
                 _drop_scrapy_state(jobdir)
         except BaseException as e:
             error = f"{type(e).__name__}: {e}"[:1000]
@@ -218,7 +222,7 @@ def run_crawl(config: Config, req: CrawlRequest) -> CrawlResult:
 
                 shutil.rmtree(jobdir, ignore_errors=True)
             engine.dispose()
-    return CrawlResult(run_id, outcome, counts, problems, resumed)
+    return CrawlResult(run_id, outcome, counts, problems, resumed, error)
 
 
 def _close_if_running(engine, run_id: int, evidence_dir: Path, error: str) -> None:
@@ -377,7 +381,7 @@ def _record_evidence(engine, run_id: int, evidence_dir: Path) -> None:
 def _counts(stats: dict) -> dict[str, Any]:
     keep = ("isop/pages/stored", "isop/sites/seen", "isop/sites/flagged", "isop/render/requests",
             "isop/screenshots/taken", "isop/screenshots/failed", "isop/resume/done", "isop/resume/frontier",
-            "isop/hopping/successors", "downloader/request_count", "item_scraped_count", "finish_reason")
+            "isop/hopping/successors", "isop/egress/dropped", "downloader/request_count", "item_scraped_count", "finish_reason")
     out = {k: stats[k] for k in keep if k in stats}
     out.update({k: v for k, v in stats.items() if k.startswith(("isop/budget/", "isop/errors/"))})
     return {k: (v if isinstance(v, int | float | str) else str(v)) for k, v in out.items()}

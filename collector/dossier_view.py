@@ -378,11 +378,12 @@ _CHANGE_VIEWS: dict[str, tuple[str, tuple[str, ...], Any]] = {
                   lambda e: (e["time"], e["domain"], e["status"], e["detail"] or "-", e["previous_last_seen"])),
     "came_back": ("came back", ("time", "site", "status", "last down"),
                   lambda e: (e["time"], e["domain"], e["status"], e["previous_last_seen"])),
-    "classification_changes": ("classification changes", ("time", "site", "before", "now"),
+    "classification_changes": ("verdict flips", ("time", "site", "before", "now", "cause"),
                                lambda e: (e["time"], e["domain"],
-                                          f"{'piracy' if e['old_is_piracy'] else 'not piracy'}, {e['old_category']}",
+                                          f"{'piracy' if e['old_is_piracy'] else 'not piracy'}, {e['old_category']}"
+                                          f" ({e['old_pages_seen']} pages)",
                                           f"{'piracy' if e['is_piracy'] else 'not piracy'}, {e['category']}, "
-                                          f"{_fmt(e['score'])}")),
+                                          f"{_fmt(e['score'])} ({e['pages_seen']} pages)", e.get("cause") or "")),
 }
 
 

@@ -133,6 +133,9 @@ def run_recheck(config: Config, job: str | None = None) -> RecheckResult:
                 result.crawl_run_id = _relabel(engine, name, before)
         result.crawl_outcome = crawled.outcome
         result.crawl_run_id = crawled.run_id
+        if crawled.outcome == "failed":  # the way out is down: a DNS pass would fail the same way
+            result.error = f"front pages not re-checked (run {crawled.run_id}): {crawled.error}"
+            return result
         result.statuses, result.parked = _statuses(engine, crawled.run_id)
         try:
             enriched = run_enrich(config, EnrichRequest(domains=list(targets), stale_after=0, only=("dns",)))
@@ -197,6 +200,11 @@ def _statuses(engine: Any, run_id: int) -> tuple[dict[str, int], int]:
                 continue
             status = _status_of(page, requested)
             if status is None:
+                continue
+            if status[0] == "down" and not s.scalar(select(SiteStatusObservation.id).where(
+                    SiteStatusObservation.site_id == page.site_id, SiteStatusObservation.status == "down",
+                    SiteStatusObservation.last_seen >= page.fetched_at).limit(1)):
+                counts["unreachable (once; down when it fails again)"] += 1
                 continue
             reason = parking_reason(page.title) if status[0] == "active" else None
             if reason:  # an "active" front page: the page is the requested site's

@@ -267,7 +267,15 @@ class Enricher:
             elif answer.status != "no_rdap":
                 lookups.append({"service": "rdap_domain", "target": domain, "server": answer.url,
                                 "outcome": answer.status, "detail": answer.error, "at": _now()})
-            if reg is None or reg.status == "error":
+            rdap_missed = reg is not None and reg.status == "not_found" and await self._delegated(domain)
+            if rdap_missed:
+                # Some registries' RDAP lags or misses names that WHOIS and DNS know: keep
+                # RDAP's "not found" as a lookup and ask WHOIS as well.
+                lookups.append({"service": "rdap_domain", "target": domain, "server": answer.url,
+                                "outcome": "not_found", "detail": "RDAP has no record; DNS shows the domain "
+                                                                  "delegated, WHOIS asked as well", "at": _now()})
+                self.counts["whois/rdap/not_found_but_delegated"] += 1
+            if reg is None or reg.status == "error" or rdap_missed:
                 w = await whois.query(domain)
                 source, server, raw = "whois", w.server, w.text or ""
                 if w.status == "ok":
@@ -307,6 +315,19 @@ class Enricher:
             record_lookups(session, lookups, self.run_id)
 
         await self._write(write)
+
+    async def _delegated(self, domain: str) -> bool:
+        """Whether DNS knows ``domain``: an NS answer for it, or an address."""
+        import dns.exception
+
+        for rtype in ("NS", "A", "AAAA"):
+            try:
+                async with self.dns_limiter:
+                    await self.resolver.resolve(domain, rtype)
+                return True
+            except (dns.exception.DNSException, OSError):
+                continue
+        return False
 
     # --- phase 4: TLS ----------------------------------------------------------------
 

@@ -34,7 +34,9 @@ class PageItem:
     rendered: bool = False
     truncated: bool = False
     redirects: list[tuple[str, int]] = field(default_factory=list)
-    """The redirect chain before ``final_url``: (url, status) pairs."""
+    """For a 3xx answer: ``[(Location, status)]``, where it sends the visitor. For a page
+    reached through redirects that Scrapy followed (renders, favicons): the chain before
+    ``final_url``, (url, status) pairs."""
     headers: list[tuple[str, str]] = field(default_factory=list)
     request_headers: list[tuple[str, str]] = field(default_factory=list)
     body: bytes | None = None
@@ -44,6 +46,9 @@ class PageItem:
     """spiders.indicators.Found values."""
     signals: list[Any] = field(default_factory=list)
     """spiders.classify.Signal values."""
+    analysed: bool = False
+    """The page went through the classifier (an HTML answer below 300): its signals, even
+    none, are evidence about the site."""
     warc: Any = None
     """spiders.evidence.WarcRef once written."""
     ip: str | None = None

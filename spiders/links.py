@@ -79,7 +79,7 @@ def extract_links(selector: Selector, base_url: str, max_links: int = 2000) -> l
     for script in selector.xpath("//script[not(@src)]/text()").getall():
         script = script[:MAX_SCRIPT]
         for m in _JS_LOCATION.finditer(script):
-            add(m.group(1), "js")
+            add(m.group(1), "js", "location")
         for m in _JS_URL.finditer(script):
             add((m.group(1) or "https:") + "//" + m.group(2), "js")
     return list(out.values())

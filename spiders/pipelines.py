@@ -41,8 +41,10 @@ async def _in_thread(executor: ThreadPoolExecutor, fn, *args) -> Any:
 
 
 class ClassifyPipeline:
-    """Keeps a bounded :class:`~spiders.classify.SiteState` per site and re-computes the
-    site's verdict as its pages arrive. The final pass at close adds what the link graph
+    """Re-computes each site's verdict as its pages arrive, from the evidence of its newest
+    ``ISOP_VERDICT_PAGES`` analysed pages: this run's and, before them, the store's (read
+    once per site, on a thread), so a one-page visit adds evidence instead of replacing a
+    verdict built on many. The final pass at close adds what the link graph
     says (flagged sites linking in and out, embeds of the site as a player on flagged
     sites, what the site's flagged links are), then lets domains that only redirect or
     announce a move inherit the verdict of the site they hand over to."""
@@ -62,29 +64,52 @@ class ClassifyPipeline:
         self.hops: dict[str, tuple[str, str]] = {}
         """site -> (the site it redirects or moved to, relation kind)."""
         self.verdicts: dict[str, Any] = {}
+        self.evidence_pages = 40
+        """How many of a site's newest analysed pages its verdict rests on."""
+        self.storage_url: str | None = None
+        self.stored: dict[str, dict[str, list[Any]]] = {}
+        """site -> {final url: signals} of its newest pages in the store, newest first."""
+        self.fresh: dict[str, dict[str, list[Any]]] = {}
+        """site -> {final url: signals} of this run's pages, in fetch order."""
+        self.gone: dict[str, set[str]] = {}
+        """site -> URLs this run fetched (their stored versions no longer count)."""
+        self.engine = None
+        self.executor: ThreadPoolExecutor | None = None
 
     @classmethod
     def from_crawler(cls, crawler):
         s = crawler.settings
         if not s.getbool("ISOP_CLASSIFY_ENABLED", True):
             raise NotConfigured("ISOP_CLASSIFY_ENABLED is off")
-        return cls(crawler, s.getint("ISOP_SCREENSHOTS_MAX", 100) if s.getbool("ISOP_SCREENSHOTS", True) else 0)
+        pipeline = cls(crawler, s.getint("ISOP_SCREENSHOTS_MAX", 100) if s.getbool("ISOP_SCREENSHOTS", True) else 0)
+        pipeline.evidence_pages = max(1, s.getint("ISOP_VERDICT_PAGES", 40))
+        if s.getbool("ISOP_STORE_ENABLED", True):
+            pipeline.storage_url = s.get("ISOP_STORAGE_URL")
+        return pipeline
 
-    def process_item(self, item):
+    async def process_item(self, item):
         if isinstance(item, RelationItem):
             if item.kind in ("redirect", "announced") and item.from_host != item.to_host:
                 self.hops.setdefault(item.from_host, (item.to_host, item.kind))
             return item
         if not isinstance(item, PageItem) or item.status is None:
-            return item
+            return item  # a failed fetch says nothing about the site's content
         site = _site(item.final_url)
         if not site:
             return item
-        from spiders.classify import SiteState
-
-        state = self.states.setdefault(site, SiteState())
-        state.add(item.signals)
-        self.pages[site] = self.pages.get(site, 0) + 1
+        if site not in self.stored:
+            self.stored[site] = await self._stored_evidence(site)
+        # A page fetched again replaces its older version; one that now answers with an
+        # error or a redirect takes its old evidence with it.
+        self.gone.setdefault(site, set()).add(item.final_url)
+        fresh = self.fresh.setdefault(site, {})
+        fresh.pop(item.final_url, None)
+        if 300 <= item.status < 400:
+            return item
+        if item.analysed:
+            fresh[item.final_url] = list(item.signals)
+        self.pages[site] = len(self._window(site))
+        self.states[site] = self._state(site)
         out = self.links_out.setdefault(site, set())
         embeds = self.embeds_out.setdefault(site, set())
         for link in item.links:
@@ -95,7 +120,7 @@ class ClassifyPipeline:
                 out.add(target)
             if link.kind == "iframe" and len(embeds) < self.MAX_LINK_TARGETS:
                 embeds.add(target)
-        verdict = state.verdict(self.classifier)
+        verdict = self.states[site].verdict(self.classifier)
         previous = self.verdicts.get(site)
         self.verdicts[site] = verdict
         if previous is None or (previous.is_piracy, previous.category) != (verdict.is_piracy, verdict.category) \
@@ -105,6 +130,56 @@ class ClassifyPipeline:
             self.crawler.stats.inc_value("isop/sites/flagged")
             self._screenshot(item.final_url)
         return item
+
+    # --- the evidence behind a verdict: the newest pages of the site, whichever run saw them --
+
+    def _window(self, site: str) -> list[list[Any]]:
+        """The signals of the site's newest ``evidence_pages`` analysed pages: this run's
+        first (newest last fetched), then the store's, each URL once."""
+        fresh, gone = self.fresh.get(site, {}), self.gone.get(site, set())
+        pages = list(reversed(fresh.values()))[:self.evidence_pages]
+        for key, signals in self.stored.get(site, {}).items():
+            if len(pages) >= self.evidence_pages:
+                break
+            if key not in gone:
+                pages.append(signals)
+        return pages
+
+    def _state(self, site: str) -> Any:
+        from spiders.classify import SiteState
+
+        state = SiteState()
+        for signals in self._window(site):
+            state.add(signals)
+        return state
+
+    async def _stored_evidence(self, site: str) -> dict[str, list[Any]]:
+        if not self.storage_url:
+            return {}
+        if self.executor is None:
+            self.executor = ThreadPoolExecutor(1, thread_name_prefix="isop-evidence")
+        try:
+            return await _in_thread(self.executor, self._load_evidence, site)
+        except Exception as e:  # noqa: BLE001 - a store problem is the store pipeline's to report
+            log.warning("stored evidence of %s not read (%s); its verdict is this run's alone", site, e)
+            return {}
+
+    def _load_evidence(self, site: str) -> dict[str, list[Any]]:
+        from spiders.classify.model import Signal
+        from storage.crawl import stored_page_signals
+        from storage.db import open_engine, session_factory
+
+        if self.engine is None:
+            self.engine = open_engine(self.storage_url)
+        with session_factory(self.engine)() as session:
+            rows = stored_page_signals(session, site, self.evidence_pages)
+        return {key: [Signal(*g) for g in signals] for key, signals in rows}
+
+    def close_spider(self):
+        if self.executor is not None:
+            self.executor.shutdown(wait=True)
+        if self.engine is not None:
+            self.engine.dispose()
 
     def _screenshot(self, url: str) -> None:
         """Schedule a screenshot of the flagged site's front page (in the same crawl, so it

@@ -72,6 +72,7 @@ SPIDER_MIDDLEWARES = {
 }
 DOWNLOADER_MIDDLEWARES = {
     "spiders.proxy.ConfiguredProxy": 740,
+    "spiders.egress.EgressWatch": 760,
 }
 ITEM_PIPELINES = {
     "spiders.pipelines.ClassifyPipeline": 300,
@@ -92,6 +93,7 @@ ISOP_RESOLVERS = []
 ISOP_DNS_TIMEOUT = 3.0
 ISOP_MAX_PAGES = 2000
 ISOP_SITE_PAGES = 40
+ISOP_VERDICT_PAGES = 40
 ISOP_TARGETED_PAGES = 300
 ISOP_URL_SHAPE_LIMIT = 30
 ISOP_MAX_URL_LENGTH = 1024

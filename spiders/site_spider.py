@@ -36,6 +36,7 @@ DOWNLOAD_EXTENSIONS = frozenset(
     "exe msi dmg pkg apk xapk ipa deb rpm bin jar appimage zip rar 7z tar gz tgz bz2 xz zst iso img "
     "mp4 mkv avi mov wmv flv webm m4v ts mp3 flac m4a aac wav ogg opus pdf epub mobi azw3 djvu cbz cbr".split())
 FOLLOW_KINDS = ("anchor", "iframe", "redirect", "js")
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 MAX_VISIBLE_TEXT = 300_000
 HASH_DOWNLOADS_UP_TO = 1_048_576
 """Downloads no larger than this are hashed (the bytes are never kept)."""
@@ -179,7 +180,7 @@ class SiteSpider(scrapy.Spider):
             self.crawler.stats.inc_value("isop/budget/no_crawl")
             return None
         return scrapy.Request(url, callback=self.parse, errback=self.failed, priority=priority,
-                              meta={"isop_seed": seed, **meta})
+                              meta={"isop_seed": seed, "dont_redirect": True, **meta})
 
     def _budget(self):
         """The crawl's budget middleware (None when it is not installed)."""
@@ -212,6 +213,10 @@ class SiteSpider(scrapy.Spider):
             body=response.body, ip=str(response.ip_address) if response.ip_address else None,
         )
         final_site = site_of(response.url)
+        if response.status in REDIRECT_STATUSES and not item.rendered:
+            for out in self._redirected(response, item):
+                yield out
+            return
         for old, _status in redirects:
             if (old_site := site_of(old)) and final_site and old_site != final_site:
                 yield RelationItem(old_site, final_site, "redirect", fetched_at, old)
@@ -228,6 +233,7 @@ class SiteSpider(scrapy.Spider):
             content_language=_header(response, b"Content-Language")))
         item.title, item.language, item.links = analysis.title, analysis.language, analysis.links
         item.indicators, item.signals = analysis.indicators, analysis.signals
+        item.analysed = response.status < 300
         links = analysis.links
         yield item
 
@@ -244,6 +250,12 @@ class SiteSpider(scrapy.Spider):
                                                     "isop_plain_links": [lnk.url for lnk in links]})
 
         # Domain hopping: notices and mirror lists, and numbered successors.
+        # Meta refresh and script location changes to another site hand the visitor over too.
+        for target in {lnk.url for lnk in links if lnk.kind == "redirect" or (lnk.kind == "js" and
+                                                                            lnk.text == "location")}:
+            if (target_site := site_of(target)) and final_site and target_site != final_site:
+                yield RelationItem(final_site, target_site, "redirect", fetched_at, response.url)
+                self._allow(target_site)
         moved, listed = analysis.moved, analysis.listed
         # A listed domain is a mirror only when it carries the site's brand; other names in
         # a proxy list are ordinary links (followed as such by a discovery crawl).
@@ -279,6 +291,31 @@ class SiteSpider(scrapy.Spider):
             if (request := self.page_request(link.url, priority=10 if new_site else 0)) is not None:
                 yield request
 
+    def _redirected(self, response: Response, item: PageItem):
+        """A 3xx answer is recorded where it happens: a page of its own (archived with its
+        headers), the hop when it leaves the site, and the target scheduled at the same
+        depth, whatever then happens to it (already crawled, a duplicate, over a budget)."""
+        location = _header(response, b"Location")
+        target = response.urljoin(location.strip()) if location else None
+        if not target or not target.startswith(("http://", "https://")):
+            yield item
+            return
+        item.redirects = [(target, response.status)]
+        yield item
+        here, there = site_of(response.url), site_of(target)
+        if here and there and here != there:
+            yield RelationItem(here, there, "redirect", item.fetched_at, response.url)
+            self._allow(there)
+        hops = response.meta.get("isop_redirects", 0) + 1
+        self.crawler.stats.inc_value("isop/redirects/seen")
+        if hops > self.settings.getint("REDIRECT_MAX_TIMES", 10) or target in self.done:
+            return
+        request = scrapy.Request(target, callback=self.parse, errback=self.failed,
+                                 priority=response.request.priority + 1,
+                                 meta={"isop_seed": response.meta.get("isop_seed", False), "dont_redirect": True,
+                                       "isop_redirects": hops, "depth": response.meta.get("depth", 0)})
+        self.crawler.engine.crawl(request)  # past the spider middlewares, as Scrapy's own redirects
+
     def _allow(self, site: str | None) -> None:
         if site and self.allowed_sites is not None:
             self.allowed_sites.add(site)
@@ -299,7 +336,13 @@ class SiteSpider(scrapy.Spider):
         if stem in self.probed_stems:
             return
         self.probed_stems.add(stem)
-        live = await resolve_live(names, self.resolvers, self.dns_timeout)
+        try:
+            live = await resolve_live(names, self.resolvers, self.dns_timeout)
+        except ResolversUnreachable as e:
+            from spiders.egress import stop_for_outage
+
+            stop_for_outage(self.crawler, str(e))
+            return
         self.crawler.stats.inc_value("isop/hopping/probes", len(names))
         previous = site
         for name in names:
@@ -312,6 +355,11 @@ class SiteSpider(scrapy.Spider):
                 previous = name
 
     def failed(self, failure: Failure):
+        from spiders.egress import EgressUnreachable
+
+        if failure.check(EgressUnreachable):  # our way out failed: not a fact about the site
+            self.crawler.stats.inc_value("isop/egress/dropped")
+            return
         request = failure.request
         message = failure.getErrorMessage() or failure.type.__name__
         self.crawler.stats.inc_value(f"isop/errors/{failure.type.__name__}")
@@ -381,22 +429,35 @@ class SiteSpider(scrapy.Spider):
         yield DownloadItem(request.url, request.meta.get("isop_found_on", ""), now())
 
 
+class ResolversUnreachable(Exception):
+    """Every name asked timed out or found no working resolver: the resolvers are down."""
+
+
 async def resolve_live(names: list[str], resolvers: list[str], timeout: float) -> set[str]:
-    """Which of ``names`` have an A record, asked of ``resolvers`` concurrently."""
+    """Which of ``names`` have an A record, asked of ``resolvers`` concurrently; raises
+    ResolversUnreachable when no name got any answer (not even "no such name")."""
     import dns.exception
+    import dns.resolver
 
     from enrich.resolver import make_async_resolver
 
     resolver = make_async_resolver(resolvers, timeout)
+    silent = (dns.exception.Timeout, dns.resolver.NoNameservers, dns.resolver.LifetimeTimeout, OSError)
 
-    async def one(name: str) -> str | None:
+    async def one(name: str) -> tuple[str | None, bool]:
         try:
             await resolver.resolve(name, "A")
-            return name
-        except (dns.exception.DNSException, OSError):
-            return None
+            return name, True
+        except silent:
+            return None, False
+        except dns.exception.DNSException:
+            return None, True
 
-    return {n for n in await asyncio.gather(*(one(n) for n in names)) if n}
+    results = await asyncio.gather(*(one(n) for n in names))
+    if names and not any(answered for _n, answered in results):
+        raise ResolversUnreachable(f"the resolvers {', '.join(resolvers) or '(system)'} did not answer "
+                                   f"({len(names)} names asked)")
+    return {n for n, _a in results if n}
 
 
 def _header(response: Response, name: bytes) -> str | None:

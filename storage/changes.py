@@ -227,20 +227,30 @@ def _classification_changes(session: Session, w: _Window, limit: int) -> list[di
     c = Classification
 
     def ranked(where: Any, name: str):
-        return (select(c.site_id, c.is_piracy, c.category, c.score, c.classified_at,
+        return (select(c.site_id, c.is_piracy, c.category, c.score, c.classified_at, c.pages_seen, c.cause,
                        func.row_number().over(partition_by=c.site_id, order_by=c.id.desc()).label("rn"))
                 .where(where).subquery(name))
 
     new = ranked(w.within(c.classified_at), "new_verdict")
     old = ranked(c.classified_at < w.since, "old_verdict")
     rows = session.execute(
-        select(Site.domain, new.c.is_piracy, new.c.category, new.c.score, new.c.classified_at,
+        select(Site.id, Site.domain, new.c.is_piracy, new.c.category, new.c.score, new.c.classified_at,
                old.c.is_piracy.label("old_piracy"), old.c.category.label("old_category"),
-               old.c.score.label("old_score"), old.c.classified_at.label("old_at"))
+               old.c.score.label("old_score"), old.c.classified_at.label("old_at"), new.c.pages_seen, new.c.cause,
+               old.c.pages_seen.label("old_pages_seen"))
         .join(new, and_(new.c.site_id == Site.id, new.c.rn == 1))
         .join(old, and_(old.c.site_id == Site.id, old.c.rn == 1))
         .where(or_(new.c.is_piracy != old.c.is_piracy, new.c.category != old.c.category))
         .order_by(new.c.classified_at.desc(), Site.domain).limit(limit)).all()
+    # The verdict that flipped may be followed by the same verdict again (the crawl's last
+    # word on the site): its cause is on the flip, the newest one in the window.
+    causes: dict[int, str] = {}
+    if rows:
+        for site_id, cause in session.execute(
+                select(c.site_id, c.cause).where(c.site_id.in_([r.id for r in rows]), c.cause.is_not(None),
+                                                 w.within(c.classified_at)).order_by(c.id.desc())):
+            causes.setdefault(site_id, cause)
     return [{"domain": r.domain, "time": r.classified_at, "is_piracy": r.is_piracy, "category": r.category,
              "score": r.score, "old_is_piracy": r.old_piracy, "old_category": r.old_category,
-             "old_score": r.old_score, "old_classified_at": r.old_at} for r in rows]
+             "old_score": r.old_score, "old_classified_at": r.old_at, "pages_seen": r.pages_seen,
+             "old_pages_seen": r.old_pages_seen, "cause": r.cause or causes.get(r.id)} for r in rows]

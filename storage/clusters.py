@@ -9,7 +9,8 @@ Two sites are *linked* when they share an identifier that few unrelated sites wo
 * their nameserver set (the latest NS answer for the apex, the latest registration's
   nameservers), as one identifier: ``ns1.x.net,ns2.x.net``;
 * a dedicated IP address (A/AAAA records of their hosts), never one announced from a
-  network marked as a CDN (``Network.cdn``) nor a reserved one.
+  network marked as a CDN (``Network.cdn``), nor one inside a CDN's published range
+  (``storage.cdn``, whether or not its network was looked up), nor a reserved one.
 
 Shared infrastructure must not merge networks: an identifier seen on more than
 :data:`MAX_SITES_PER_IDENTIFIER` distinct sites is dropped as too common, and the weight of
@@ -50,6 +51,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from storage.cdn import cdn_of
 from storage.models import (
     Certificate,
     Cluster,
@@ -208,7 +210,7 @@ def _ip_identifiers(session: Session, host_sites: Mapping[str, int],
     for name, value in session.execute(select(DnsObservation.name, DnsObservation.value)
                                        .where(DnsObservation.rtype.in_(["A", "AAAA"]))):
         ip = value.strip().lower()
-        if ip in excluded:
+        if ip in excluded or cdn_of(ip):  # a CDN edge, by its network or by the published ranges
             continue
         sid = _site_of_name(name, host_sites, domain_sites)
         if sid is not None:

@@ -11,11 +11,11 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from storage.models import (
@@ -25,6 +25,7 @@ from storage.models import (
     IndicatorSighting,
     Link,
     Page,
+    Site,
     SiteRelation,
     SiteStatusObservation,
 )
@@ -33,6 +34,10 @@ from storage.observe import fingerprint, ids_by_key, upsert
 from storage.sites import record_hosts
 
 MAX_LINKS_PER_PAGE = 2000
+DOWN_AFTER = timedelta(minutes=5)
+"""A site is recorded down only when its front page failed on two attempts at least this far
+apart (or in two runs in a row) with nothing working in between: one flaky answer is not a
+takedown."""
 
 
 def sha256_text(text: str) -> str:
@@ -71,12 +76,43 @@ def _status_of(page: Any, site_domain: str) -> tuple[str, str] | None:
         return None
     if page.status is None or page.status >= 500:
         return "down", (page.error or f"HTTP {page.status}")[:200]
+    if 300 <= page.status < 400:  # a 3xx recorded at the response: where it sends visitors
+        target = host_of(page.redirects[-1][0]) if page.redirects else None
+        if target and parse_host(target).domain != site_domain:
+            return "redirecting", parse_host(target).domain
+        return None  # within the site (http to https, www): the page it leads to tells
     final_host = host_of(page.final_url)
     if final_host and parse_host(final_host).domain != site_domain:
         return "redirecting", parse_host(final_host).domain
     if page.status >= 400:
         return "down", f"HTTP {page.status}"
     return "active", ""
+
+
+def front_page_filter():
+    """Pages whose URL is a front page ("scheme://host/", nothing after the slash)."""
+    return (Page.url.like("%/") & Page.url.not_like("%://%/%_"))
+
+
+def confirmed_down(session: Session, site_id: int | None, run_id: int | None, at: datetime) -> bool:
+    """Whether a front-page failure at ``at`` confirms the site down: an earlier failed
+    front-page fetch (another run, or at least :data:`DOWN_AFTER` before) or an earlier
+    "down" status, and no page of the site answering since then."""
+    if site_id is None:
+        return False
+    failed = (Page.status.is_(None) | (Page.status >= 400))
+    earlier = session.scalar(select(func.max(Page.fetched_at)).where(
+        Page.site_id == site_id, front_page_filter(), failed, Page.fetched_at < at,
+        or_(Page.run_id != run_id, Page.fetched_at <= at - DOWN_AFTER)))
+    was_down = session.scalar(select(func.max(SiteStatusObservation.last_seen)).where(
+        SiteStatusObservation.site_id == site_id, SiteStatusObservation.status == "down",
+        SiteStatusObservation.last_seen < at))
+    earlier = max((t for t in (earlier, was_down) if t is not None), default=None)
+    if earlier is None:
+        return False
+    answered = session.scalar(select(func.max(Page.fetched_at)).where(
+        Page.site_id == site_id, Page.status < 400, Page.fetched_at < at))
+    return answered is None or answered < earlier
 
 
 def write_batch(session: Session, run_id: int | None, batch: CrawlBatch, seen_at: datetime) -> dict[str, int]:
@@ -115,6 +151,8 @@ def write_batch(session: Session, run_id: int | None, batch: CrawlBatch, seen_at
             "rendered": page.rendered, "redirects": [list(r) for r in page.redirects],
             "warc_file": getattr(warc, "file", None), "warc_record_id": getattr(warc, "record_id", None),
             "warc_offset": getattr(warc, "offset", None), "warc_length": getattr(warc, "length", None),
+            "signals": [[g.name, g.category, g.weight, g.detail] for g in page.signals]
+            if getattr(page, "analysed", False) else None,
         })
         requested = host_of(page.url)
         if requested:
@@ -125,6 +163,8 @@ def write_batch(session: Session, run_id: int | None, batch: CrawlBatch, seen_at
     upsert(session, Page, rows, key=["run_id", "url_sha256", "rendered"])
     page_ids = ids_by_key(session, Page, ["run_id", "url_sha256", "rendered"],
                           [(run_id, r["url_sha256"], r["rendered"]) for r in rows])
+    statuses = [s for s in statuses if s["status"] != "down" or confirmed_down(session, s["site_id"], run_id,
+                                                                                s["last_seen"])]
     upsert(session, SiteStatusObservation, statuses, key=["site_id", "status", "detail"])
 
     # Links and indicator sightings hang from the page rows.
@@ -187,14 +227,54 @@ def _write_indicators(session: Session, sightings: Sequence[tuple[Any, int | Non
 
 def write_verdicts(session: Session, run_id: int | None, verdicts: Mapping[str, Any],
                    site_ids: Mapping[str, int | None], pages_seen: Mapping[str, int], at: datetime) -> None:
-    """Add a classification row (history) for each site's verdict."""
+    """Add a classification row (history) for each site's verdict; a verdict that differs
+    from the site's previous one records why (``cause``)."""
     rows = [{
         "site_id": site_ids[domain], "run_id": run_id, "classified_at": at, "is_piracy": bool(v.is_piracy),
         "category": v.category, "score": float(v.score), "signals": list(v.signals),
-        "pages_seen": pages_seen.get(domain, 0), "classifier_version": v.version,
+        "pages_seen": pages_seen.get(domain, 0), "classifier_version": v.version, "cause": None,
     } for domain, v in verdicts.items() if site_ids.get(domain)]
-    if rows:
-        session.execute(Classification.__table__.insert(), rows)
+    if not rows:
+        return
+    c = Classification
+    latest = select(func.max(c.id)).where(c.site_id.in_([r["site_id"] for r in rows])).group_by(c.site_id)
+    before = {p.site_id: p for p in session.execute(
+        select(c.site_id, c.is_piracy, c.category, c.pages_seen, c.classifier_version).where(c.id.in_(latest)))}
+    for row in rows:
+        prev = before.get(row["site_id"])
+        if prev is not None and (prev.is_piracy, prev.category) != (row["is_piracy"], row["category"]):
+            row["cause"] = verdict_cause(prev, row)
+    session.execute(Classification.__table__.insert(), rows)
+
+
+def verdict_cause(prev: Any, new: Mapping[str, Any]) -> str:
+    """Why a site's verdict changed: a hop, a rules change, or the pages behind it."""
+    first = str((new.get("signals") or [""])[0])
+    if first.startswith("hopping:"):
+        return first[:200]
+    if prev.classifier_version != new["classifier_version"]:
+        return f"rules changed ({prev.classifier_version} -> {new['classifier_version']})"[:200]
+    return f"new pages: verdict on {new['pages_seen']} pages (was on {prev.pages_seen})"
+
+
+def stored_page_signals(session: Session, domain: str, limit: int) -> list[tuple[str, list]]:
+    """The classifier signals of the site's newest ``limit`` analysed pages in the store,
+    newest first, each final URL once (its newest version, raw or rendered): ``[(url, signals), ...]``."""
+    site_id = session.scalar(select(Site.id).where(Site.domain == domain))
+    if site_id is None:
+        return []
+    rows = session.execute(select(Page.url, Page.final_url, Page.rendered, Page.signals)
+                           .where(Page.site_id == site_id, Page.status < 300)
+                           .order_by(Page.fetched_at.desc(), Page.id.desc()).limit(limit * 4))
+    out: dict[str, list] = {}
+    for r in rows:
+        key = r.final_url or r.url
+        if r.signals is None or key in out:  # not analysed (stored before 0005), or an older version
+            continue
+        out[key] = r.signals
+        if len(out) >= limit:
+            break
+    return list(out.items())
 
 
 def resume_state(session: Session, run_id: int, follow_kinds: Iterable[str]

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, union
 from sqlalchemy.orm import Session
 
 from storage.models import (
@@ -29,6 +29,7 @@ from storage.models import (
     Network,
     Page,
     Site,
+    SiteRelation,
 )
 from storage.names import HostNameError, parse_host
 from storage.observe import fingerprint, ids_by_key, upsert
@@ -138,16 +139,20 @@ def record_certificate(session: Session, host: str, cert: Mapping[str, Any], see
 
 def sites_due(session: Session, services: Sequence[str], stale_before: datetime,
               domains: Sequence[str] | None = None) -> list[tuple[int, str]]:
-    """Crawled sites (with at least one page) never enriched for one of ``services`` or last
-    enriched before ``stale_before``; sites only linked to (video hosts, social networks) are
-    not enriched unless named. ``domains`` given: those sites, due or not.
+    """Crawled sites (with at least one page) and the domains hops name, never enriched for
+    one of ``services`` or last enriched before ``stale_before``; sites only linked to (video
+    hosts, social networks) are not enriched unless named. ``domains`` given: those sites, due or not.
     Returns ``(site_id, domain)``."""
     if domains:
         rows = session.execute(select(Site.id, Site.domain).where(Site.domain.in_(list(domains)))).all()
         return [(r[0], r[1]) for r in rows]
     last = (select(Lookup.target, func.max(Lookup.at).label("at"))
             .where(Lookup.service.in_([f"site:{s}" for s in services])).group_by(Lookup.target).subquery())
-    crawled = select(Page.site_id).distinct().subquery()
+    # Crawled sites, and the domains a hop names (redirects, announced moves, mirrors,
+    # numbered successors): a successor is an investigation target before it serves a page.
+    crawled = union(select(Page.site_id.label("site_id")),
+                    select(SiteRelation.from_site_id.label("site_id")),
+                    select(SiteRelation.to_site_id.label("site_id"))).subquery()
     rows = session.execute(select(Site.id, Site.domain, last.c.at).join(crawled, crawled.c.site_id == Site.id)
                            .outerjoin(last, last.c.target == Site.domain).order_by(Site.id)).all()
     return [(r[0], r[1]) for r in rows if r[2] is None or r[2] < stale_before]

@@ -187,12 +187,16 @@ class Page(Base):
     rendered: Mapped[bool] = mapped_column(default=False)
     """Fetched through the browser (JavaScript ran)."""
     redirects: Mapped[list] = mapped_column(default=list)
-    """The redirect chain before ``final_url``: [url, status] pairs."""
+    """A 3xx answer: [[Location, status]]; a page Scrapy reached through redirects (renders):
+    the chain before ``final_url``, [url, status] pairs."""
     warc_file: Mapped[str | None] = mapped_column(String(500))
     warc_record_id: Mapped[str | None] = mapped_column(String(100))
     warc_offset: Mapped[int | None] = mapped_column(BigInteger)
     warc_length: Mapped[int | None] = mapped_column(BigInteger)
     screenshot: Mapped[str | None] = mapped_column(String(500))
+    signals: Mapped[list | None] = mapped_column(default=None)
+    """The classifier's signals on this page, [name, category, weight, detail] each; None
+    for pages that were not analysed (failures, redirects, files)."""
 
 
 class Link(Base):
@@ -243,6 +247,8 @@ class Classification(Base):
     signals: Mapped[list] = mapped_column(default=list)
     pages_seen: Mapped[int] = mapped_column(default=0)
     classifier_version: Mapped[str] = mapped_column(String(40))
+    cause: Mapped[str | None] = mapped_column(String(200))
+    """Why the verdict changed from the site's previous one (None: no change, or the first)."""
 
 
 class SiteRelation(Base, Observed):

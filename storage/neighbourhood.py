@@ -27,6 +27,7 @@ from datetime import datetime
 from sqlalchemy import Text, cast, func, or_, select
 from sqlalchemy.orm import Session
 
+from storage.cdn import cdn_edges
 from storage.chunks import chunks
 from storage.models import (
     Certificate,
@@ -139,7 +140,7 @@ def _addresses(session: Session, ids: list[int]) -> Identifiers:
             select(IpAddress.address).join(IpNetwork, IpNetwork.ip_id == IpAddress.id)
             .join(Network, Network.id == IpNetwork.network_id)
             .where(IpAddress.address.in_(chunk), Network.cdn.is_not(None))))
-    dedicated = sorted(ips - excluded)
+    dedicated = sorted(ips - excluded - cdn_edges(ips))
     rows: list[tuple[str, str]] = []
     for chunk in chunks(dedicated):
         few = (select(d.value).where(d.value.in_(chunk), d.rtype.in_(("A", "AAAA"))).group_by(d.value)

@@ -167,7 +167,8 @@ def test_classification_hops_and_hosts(store):
         c = changes(s, MID)
     assert c["classification_changes"] == [{
         "domain": "flip.com", "time": T1, "is_piracy": True, "category": "manga", "score": 0.9,
-        "old_is_piracy": False, "old_category": "none", "old_score": 0.2, "old_classified_at": T0}]
+        "old_is_piracy": False, "old_category": "none", "old_score": 0.2, "old_classified_at": T0,
+        "pages_seen": 0, "old_pages_seen": 0, "cause": "new pages: verdict on 0 pages (was on 0)"}]
     assert c["new_hops"] == [{"domain": "flip.com", "from": "flip.com", "to": "flip2.com", "kind": "announced",
                               "evidence_url": "https://flip.com/", "time": T1}]
     assert c["new_hosts"] == [{"domain": "same.com", "host": "cdn.same.com", "time": T1}]
@@ -176,7 +177,7 @@ def test_classification_hops_and_hosts(store):
     console = Console(record=True, width=120, file=out, color_system=None)
     print_changes(c, console)
     text = console.export_text()
-    assert "classification changes (1)" in text and "flip2.com" in text and "cdn.same.com" in text
+    assert "verdict flips (1)" in text and "flip2.com" in text and "cdn.same.com" in text
 
 
 def test_a_fixed_number_of_queries(store):

@@ -125,6 +125,24 @@ def test_links_carry_their_identifiers(store):
     assert not any(d.startswith(("pop", "common")) for d in linked)
 
 
+def test_addresses_in_cdn_ranges_never_link_sites_even_without_a_network_lookup(store):
+    """IPv4 and IPv6 edges of a CDN's published ranges, never looked up (or looked up and
+    failed): no link, in the whole-store computation and around one site alike."""
+    with session_factory(store)() as s, s.begin():
+        record_hosts(s, ["rho.com", "sigma.com", "tau.com", "upsilon.com"], T0)
+        record_dns(s, [(d, "AAAA", "2606:4700:3030::6815:7faa", 300) for d in ("rho.com", "sigma.com")], T0)
+        record_dns(s, [(d, "A", "104.21.127.170", 300) for d in ("rho.com", "sigma.com")], T0)
+        # the control: a dedicated IPv6 address outside every CDN range links them weakly
+        record_dns(s, [(d, "AAAA", "2a01:4f8:c0c:1234::1", 300) for d in ("tau.com", "upsilon.com")], T0)
+    with session_factory(store)() as s:
+        links = {(lk.a, lk.b): lk for lk in site_links(s)}
+        around = network_of(s, "rho.com")
+    assert ("rho.com", "sigma.com") not in links
+    assert [(i.type, i.value) for i in links[("tau.com", "upsilon.com")].identifiers] == \
+        [("ip", "2a01:4f8:c0c:1234::1")]
+    assert around is None or "sigma.com" not in {m for m in getattr(around, "members", ())}
+
+
 def test_few_sites_on_the_same_nameservers_link_weakly(store):
     with session_factory(store)() as s, s.begin():
         record_hosts(s, ["xi.com", "omicron.com"], T0)
