@@ -179,18 +179,23 @@ def sandbox_group() -> None:
 @click.option("--latency", help="Added latency per answer, e.g. dns=30,rdap=150,whois=150,http=0 (ms).")
 @click.option("--dns-port", type=int, default=0, show_default=True, help="DNS port (0: any free port).")
 @click.option("--proxy-port", type=int, default=0, show_default=True, help="Proxy port (0: any free port).")
+@click.option("--config", "point_config", type=click.Path(dir_okay=False),
+              help="An isop config to point at this world (e.g. the demo's data/demo/isop-sandbox.toml): only "
+                   "its [network] proxy, resolvers and ca_bundle are rewritten; written fresh when missing.")
 def sandbox_serve(world: str | None, ports_file: str, state_dir: str, latency: str | None,
-                  dns_port: int, proxy_port: int) -> None:
+                  dns_port: int, proxy_port: int, point_config: str | None) -> None:
     """Serve the sandbox world on 127.0.0.1 until interrupted.
 
     Prints the proxy and DNS ports and writes them (JSON) to --ports-file, with a ready
-    isop config (isop-sandbox.toml) beside it. Nothing here connects outside 127.0.0.0/8.
+    isop config (isop-sandbox.toml) beside it; --config FILE points an existing config
+    (and so its store) at the world instead. Nothing here connects outside 127.0.0.0/8.
     """
     from collector.sandbox.server import serve_forever
 
     loaded = _load_world(world)
     serve_forever(loaded, ports_file=Path(ports_file), state_dir=Path(state_dir),
-                  latency_overrides=_parse_latency(latency), dns_port=dns_port, proxy_port=proxy_port)
+                  latency_overrides=_parse_latency(latency), dns_port=dns_port, proxy_port=proxy_port,
+                  point_config=Path(point_config) if point_config else None)
 
 
 @sandbox_group.command("check")
@@ -387,8 +392,15 @@ def enrich(ctx: click.Context, domains: tuple[str, ...], stale_after: str | None
 
 def _site_name(domain: str) -> str:
     """The registered domain of a DOMAIN argument (exit 2 when it is not a host name)."""
+    from urllib.parse import urlsplit
+
     from storage.names import HostNameError, parse_host
 
+    if "://" in domain:  # a URL: its site
+        try:
+            domain = urlsplit(domain.strip()).hostname or domain
+        except ValueError:
+            raise UsageProblem(f"DOMAIN: not a URL or domain name: {domain!r}") from None
     try:
         host = parse_host(domain)
     except HostNameError as e:
@@ -399,9 +411,18 @@ def _site_name(domain: str) -> str:
 
 
 def _store(ctx: click.Context):
-    """The config and an engine on its store, brought to the latest schema (exit 1 if it can't be)."""
+    """The config and an engine on its existing store, brought to the latest schema (exit 1
+    if it can't be); no store at all is a usage problem (exit 2): these commands only read."""
+    from storage.db import StoreError
+    from storage.migrate import StoreMissing, open_existing_store
+
     config = _config(ctx)
-    return config, _open_store(config)
+    try:
+        return config, open_existing_store(config.storage.url)
+    except StoreMissing as e:
+        raise UsageProblem(str(e)) from None
+    except StoreError as e:
+        raise Failure(str(e)) from None
 
 
 
@@ -409,7 +430,8 @@ def _filter_options(func):
     """The site filters shared by ``sites``, ``export`` and ``report`` (see storage/filters.py)."""
     options = [
         click.option("--category", type=click.Choice(["streaming", "torrent", "ddl", "manga", "iptv", "warez",
-                                                       "ebook", "music", "counterfeit", "none"]),
+                                                       "ebook", "music", "counterfeit", "none"],
+                                                      case_sensitive=False),
                      help="Only this category (latest classification)."),
         click.option("--piracy/--no-piracy", default=None, help="Only flagged (or only unflagged) sites."),
         click.option("--min-score", type=click.FloatRange(0, 1), help="Only sites scoring at least this."),
@@ -675,7 +697,10 @@ def export(ctx: click.Context, fmt: str, output: str, limit: int | None, **filte
     config, engine = _store(ctx)
     target = Path(output)
     partial = target.with_name(target.name + ".partial")
-    out = sys.stdout if output == "-" else open(partial, "w", encoding="utf-8", newline="")
+    try:
+        out = sys.stdout if output == "-" else open(partial, "w", encoding="utf-8", newline="")
+    except OSError as e:
+        raise UsageProblem(f"--output {output}: {e.strerror or e}") from None
     try:
         with session_factory(engine)() as session:
             if fmt == "json":
@@ -738,6 +763,8 @@ def ui(ctx: click.Context, host: str, port: int, open_browser: bool, allow_remot
     try:
         code = run_ui(config.storage.url, host=host, port=port, open_browser=open_browser, allow_remote=allow_remote)
     except UiError as e:
+        if str(e).startswith("no store at"):
+            raise UsageProblem(str(e)) from None
         raise Failure(str(e)) from None
     if code:
         raise SystemExit(code)

@@ -110,7 +110,10 @@ def _non_negative(value: float) -> float:
 @dataclass(frozen=True)
 class StorageConfig:
     url: str = field(default="sqlite:///data/isop.db", metadata={"check": _check_db_url})
-    """SQLAlchemy URL of the store; sqlite paths are relative to the working directory."""
+    """SQLAlchemy URL of the store. A relative SQLite path in a config file given with
+    ``--config`` or ``ISOP_CONFIG`` is relative to that file's folder (so the file and its
+    store travel together); in the shipped default and in ``ISOP_STORAGE_URL`` it is
+    relative to the working directory."""
     batch_size: int = field(default=500, metadata={"check": _positive})
     """Rows written per transaction by the item pipelines."""
     retry_seconds: float = field(default=120.0, metadata={"check": _non_negative})
@@ -460,7 +463,19 @@ def load_config(path: str | os.PathLike | None = None,
     if unknown:
         raise ConfigError(f"config [{unknown[0]}]: unknown section (known: {', '.join([*sections, 'jobs'])})")
     built = {name: _build_section(name, cls, raw.get(name, {}), env) for name, cls in sections.items()}
+    given_url = isinstance(raw.get("storage"), dict) and "url" in raw["storage"]
+    if file is not None and given_url and (path or env.get("ISOP_CONFIG")) and "ISOP_STORAGE_URL" not in env:
+        built["storage"] = replace(built["storage"], url=_beside(built["storage"].url, Path(file).parent))
     return Config(**built, jobs=_build_jobs(raw.get("jobs", [])), source=str(file) if file else "")
+
+
+def _beside(url: str, folder: Path) -> str:
+    """``url`` with a relative SQLite path made absolute against ``folder``."""
+    prefix, sep, rest = url.partition(":///")
+    if not sep or not prefix.startswith("sqlite") or not rest or rest.startswith("/") or rest.startswith(":memory:"):
+        return url
+    database, q, query = rest.partition("?")
+    return f"{prefix}:///{(folder / database).resolve()}{q}{query}"
 
 
 def _build_jobs(raw: typing.Any) -> tuple[JobConfig, ...]:
@@ -532,6 +547,8 @@ def as_toml(config: Config) -> str:
         lines.append(f"\n[{name}]")
         for f in fields(getattr(config, name)):
             value = getattr(getattr(config, name), f.name)
+            if name == "storage" and f.name == "url":  # where the store really is
+                value = _beside(value, Path.cwd())
             lines.append(f"{f.name} = {_toml_value(value)}")
     for job in config.jobs:
         lines.append("\n[[jobs]]")

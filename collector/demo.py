@@ -88,9 +88,62 @@ def _rdap_probe(opener: urllib.request.OpenerDirector, domain: str) -> Probe:
         return Probe("RDAP", domain, False, str(e))
 
 
+def _keep_previous(db_path: Path) -> Path | None:
+    """Move an earlier demo's store and evidence to ``previous/`` beside it (replacing the
+    one before); returns where, or None when there was none."""
+    import shutil
+
+    folder = db_path.parent
+    if not db_path.exists():
+        for stale in (db_path.with_suffix(".db-wal"), db_path.with_suffix(".db-shm")):
+            stale.unlink(missing_ok=True)
+        shutil.rmtree(folder / "evidence", ignore_errors=True)
+        return None
+    previous = folder / "previous"
+    shutil.rmtree(previous, ignore_errors=True)
+    previous.mkdir(parents=True)
+    for name in (db_path.name, db_path.name + "-wal", db_path.name + "-shm", "evidence"):
+        if (folder / name).exists():
+            shutil.move(str(folder / name), str(previous / name))
+    return previous
+
+
+def _show_redirecting(config, storage_url: str, console: Console) -> None:
+    """A domain that only redirects: a site of its own, with its hosting and its 3xx archived."""
+    from sqlalchemy import func, select
+
+    from collector.views import print_site_profiles
+    from storage.db import open_engine, session_factory
+    from storage.models import Page, Site, SiteStatusObservation
+
+    engine = open_engine(storage_url)
+    try:
+        with session_factory(engine)() as s:
+            latest = (select(SiteStatusObservation.site_id, func.max(SiteStatusObservation.last_seen).label("at"))
+                      .group_by(SiteStatusObservation.site_id).subquery())
+            row = s.execute(select(Site.id, Site.domain, SiteStatusObservation.detail)
+                            .join(latest, latest.c.site_id == Site.id)
+                            .join(SiteStatusObservation, (SiteStatusObservation.site_id == Site.id)
+                                  & (SiteStatusObservation.last_seen == latest.c.at))
+                            .where(SiteStatusObservation.status == "redirecting").order_by(Site.domain)
+                            .limit(1)).first()
+            if row is None:
+                return
+            page = s.execute(select(Page.url, Page.status, Page.redirects, Page.warc_file, Page.warc_record_id)
+                             .where(Page.site_id == row.id, Page.status.between(300, 399))
+                             .order_by(Page.id).limit(1)).first()
+    finally:
+        engine.dispose()
+    console.rule(f"[bold]a redirecting domain: {escape(row.domain)} -> {escape(row.detail or '?')}")
+    print_site_profiles(config, [row.domain], console)
+    if page is not None:
+        target = page.redirects[0][0] if page.redirects else "?"
+        console.print(f"evidence: HTTP {page.status} at {escape(page.url)} -> {escape(target)}, archived with its "
+                      f"headers in {escape(page.warc_file or '?')} (record {escape(page.warc_record_id or '?')})")
+
+
 def run_demo(console: Console | None = None, world_dir: str | None = None) -> int:
     """Run the demo; returns the exit code (0 when every probe answered)."""
-    import shutil
 
     from collector.config import load_config
     from collector.crawl import CrawlRequest, run_crawl
@@ -107,16 +160,16 @@ def run_demo(console: Console | None = None, world_dir: str | None = None) -> in
     world = load_world(world_dir)
     DEMO_DIR.mkdir(parents=True, exist_ok=True)
     db_path = DEMO_DIR / "isop.db"
-    for stale in (db_path, db_path.with_suffix(".db-wal"), db_path.with_suffix(".db-shm")):
-        stale.unlink(missing_ok=True)
-    shutil.rmtree(DEMO_DIR / "evidence", ignore_errors=True)
-    storage_url = f"sqlite:///{db_path}"
+    kept = _keep_previous(db_path)
+    storage_url = f"sqlite:///{db_path.resolve()}"  # absolute: the config works from any folder
     started = time.monotonic()
 
     console.rule("[bold]isop demo: the sandbox world")
+    if kept:
+        console.print(f"the previous demo store and its evidence were moved to {kept} (the one before that is gone)")
     with ThreadedSandbox(world, state_dir=Path("data/sandbox")) as sandbox:
         config_path = DEMO_DIR / "isop-sandbox.toml"
-        config_path.write_text(sandbox.config_text(storage_url) + f'\n[evidence]\ndir = "{DEMO_DIR / "evidence"}"\n',
+        config_path.write_text(sandbox.config_text(storage_url) + f'\n[evidence]\ndir = "{(DEMO_DIR / "evidence").resolve()}"\n',
                                encoding="utf-8")
         console.print(f"world [bold]{escape(world.name)}[/]: {len(world.domains)} domains, "
                       f"{len(world.sites)} web sites, {len(world.networks)} networks")
@@ -168,6 +221,7 @@ def run_demo(console: Console | None = None, world_dir: str | None = None) -> in
         counts = table_counts(engine)
         engine.dispose()
         print_site_profiles(config, flagged, console)
+        _show_redirecting(config, storage_url, console)
 
         console.rule("[bold]operator networks (shared identifiers)")
         from collector.views import print_network
@@ -219,6 +273,9 @@ def run_demo(console: Console | None = None, world_dir: str | None = None) -> in
         console.print(f"store holds {sum(counts.values())} rows in {len(counts)} tables: {db_path}")
         console.print("try: isop --config data/demo/isop-sandbox.toml site "
                       f"{escape(biggest['domain']) if biggest else 'DOMAIN'} | changes --since 1d | sites --piracy")
+        console.print("to crawl, recheck or enrich this store again later: start the world with "
+                      "[bold]isop sandbox serve --config data/demo/isop-sandbox.toml[/] (it rewrites only that "
+                      "config's \\[network] ports), then run isop with the same --config in another terminal")
         console.print(f"[bold green]HTML report: {report_path.resolve()}[/]")
     console.print(f"sandbox stopped. demo took {time.monotonic() - started:.1f}s")
     failed = [p for p in probes if not p.ok]

@@ -148,7 +148,7 @@ def store_file(storage_url: str) -> Path:
         raise UiError(f"isop ui needs a SQLite store file, not {storage_url!r}")
     path = Path(url.database)
     if not path.is_file():
-        raise UiError(f"no store at {path}: run a crawl or 'isop db upgrade' first")
+        raise UiError(f"no store at {path} (crawl first, or check [storage] url)")
     return path
 
 

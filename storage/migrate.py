@@ -47,6 +47,43 @@ def upgrade(url: str, revision: str = "head") -> str:
     return rev or ""
 
 
+class StoreMissing(StoreError):
+    """A command that only reads found no store where ``[storage] url`` points."""
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file of a SQLite URL (None for other databases and in-memory SQLite)."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        parsed = make_url(url)
+    except Exception:  # noqa: BLE001 - open_engine reports a bad URL
+        return None
+    if not parsed.drivername.startswith("sqlite") or not parsed.database or parsed.database == ":memory:":
+        return None
+    return Path(parsed.database)
+
+
+def open_existing_store(url: str) -> Engine:
+    """Open the store at ``url`` for a command that only reads: never creates one (raises
+    :class:`StoreMissing`), upgrades an existing one that is behind."""
+    path = sqlite_path(url)
+    if path is not None and not path.is_file():
+        raise StoreMissing(f"no store at {path} (crawl first, or check [storage] url)")
+    engine = open_engine(url)
+    try:
+        revision = current_revision(engine)
+    except SQLAlchemyError as e:
+        engine.dispose()
+        raise StoreError(f"store {_redact(url)}: {_first_line(e)}") from None
+    if revision is None:
+        engine.dispose()
+        raise StoreMissing(f"no store at {_redact(url)}: the database holds no isop tables "
+                           "(crawl first, or check [storage] url)")
+    engine.dispose()
+    return ensure_store(url)
+
+
 def ensure_store(url: str) -> Engine:
     """Open the store at ``url``, upgrading it to head first if it is behind."""
     engine = open_engine(url)

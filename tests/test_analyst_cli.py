@@ -88,3 +88,49 @@ def test_report_and_every_export_format(runner, tmp_path):
     assert bundle["type"] == "bundle" and any(o.get("value") == "toonmoa101.com" for o in bundle["objects"])
     event = json.loads((tmp_path / "x.misp").read_text())
     assert "Event" in event
+
+
+def test_small_conveniences_a_new_user_meets(runner, tmp_path):
+    # a URL names its site
+    result = runner.invoke(cli, ["site", "https://www.toonmoa101.com/comic/12?page=3", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["domain"] == "toonmoa101.com"
+    # categories in any case
+    lower = runner.invoke(cli, ["sites", "--category", "manga", "--format", "json"])
+    upper = runner.invoke(cli, ["sites", "--category", "MANGA", "--format", "json"])
+    assert lower.exit_code == upper.exit_code == 0 and lower.stdout == upper.stdout and "toonmoa101.com" in lower.stdout
+    # an export into a folder that does not exist: one line, exit 2, nothing left behind
+    missing = tmp_path / "no" / "such" / "folder" / "out.json"
+    result = runner.invoke(cli, ["export", "--output", str(missing)])
+    assert result.exit_code == 2 and "Traceback" not in result.output, result.output
+    assert result.output.strip().count("\n") == 0 and "No such file or directory" in result.output
+    assert not missing.parent.exists()
+
+
+@pytest.mark.parametrize("command", [["sites"], ["site", "x.com"], ["changes", "--since", "7d"], ["network", "x.com"],
+                                     ["takedown", "x.com"], ["export", "--output", "-"],
+                                     ["report", "--output", "r.html"], ["jobs"]])
+def test_commands_that_only_read_never_create_a_store(tmp_path, monkeypatch, command):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("ISOP_CONFIG", raising=False)
+    db = tmp_path / "nothing-here.db"
+    monkeypatch.setenv("ISOP_STORAGE_URL", f"sqlite:///{db}")
+    result = CliRunner().invoke(cli, command)
+    assert result.exit_code == 2, result.output
+    assert f"no store at {db} (crawl first, or check [storage] url)" in result.output
+    assert not db.exists()
+
+
+def test_an_empty_database_is_no_store_either(tmp_path, monkeypatch, store_url):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("ISOP_CONFIG", raising=False)
+    monkeypatch.setenv("ISOP_STORAGE_URL", store_url)
+    result = CliRunner().invoke(cli, ["sites"])
+    assert result.exit_code == 2 and "no store at" in result.output and "crawl first" in result.output, result.output
+    from sqlalchemy import inspect
+
+    engine = open_engine(store_url)
+    try:
+        assert inspect(engine).get_table_names() == [], "nothing was created"
+    finally:
+        engine.dispose()

@@ -67,7 +67,9 @@ def test_missing_file_is_an_error(tmp_path):
 def test_show_round_trips(tmp_path):
     config = load_config(write(tmp_path, '[network]\nresolvers = ["127.0.0.1:53"]\n'), env={})
     again = load_config(write(tmp_path, as_toml(config)), env={})
-    assert again.network == config.network and again.storage == config.storage
+    assert again.network == config.network
+    assert again.storage.url == f"sqlite:///{Path.cwd() / 'data' / 'isop.db'}", "show tells where the store is"
+    assert again.storage.batch_size == config.storage.batch_size
 
 
 @pytest.mark.parametrize(("value", "expected"), [
@@ -76,3 +78,25 @@ def test_show_round_trips(tmp_path):
 ])
 def test_parse_host_port(value, expected):
     assert parse_host_port(value) == expected
+
+
+def test_a_relative_sqlite_store_lives_beside_its_config_file(tmp_path, monkeypatch):
+    folder = tmp_path / "course"
+    folder.mkdir()
+    path = folder / "isop.toml"
+    path.write_text('[storage]\nurl = "sqlite:///store/isop.db"\n')
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    assert load_config(path, env={}).storage.url == f"sqlite:///{folder / 'store' / 'isop.db'}"
+    assert load_config(env={"ISOP_CONFIG": str(path)}).storage.url == f"sqlite:///{folder / 'store' / 'isop.db'}"
+    # absolute paths, other databases and the environment override stay as given
+    path.write_text('[storage]\nurl = "sqlite:////srv/isop.db"\n')
+    assert load_config(path, env={}).storage.url == "sqlite:////srv/isop.db"
+    path.write_text('[storage]\nurl = "postgresql://u@127.0.0.1/isop"\n')
+    assert load_config(path, env={}).storage.url == "postgresql://u@127.0.0.1/isop"
+    path.write_text('[storage]\nurl = "sqlite:///store/isop.db"\n')
+    assert load_config(path, env={"ISOP_STORAGE_URL": "sqlite:///here.db"}).storage.url == "sqlite:///here.db"
+    # a file that does not name a store, and the shipped default: the working directory
+    path.write_text('[network]\ntimeout = 3\n')
+    assert load_config(path, env={}).storage.url == "sqlite:///data/isop.db"

@@ -183,14 +183,16 @@ def test_resolvers_gone_during_a_recheck_fail_it(sandbox, tmp_path, guarded_env)
 
 
 def test_one_site_failing_is_a_fact_and_down_only_on_the_second_run(world_with_a_failing_site, tmp_path,
-                                                                   guarded_env):
+                                                                   guarded_env, store_url):
+    from storage.db import open_engine
+
     sb = world_with_a_failing_site
-    config = write_config(tmp_path, sb, download_timeout=5.0, retries=1)
+    config = write_config(tmp_path, sb, storage_url=store_url, download_timeout=5.0, retries=1)
     seeds = tmp_path / "seeds.txt"
     # a 503 from the site, a host the proxy cannot tunnel to, and sites that work
     seeds.write_text("https://stalledflix.net/\nhttps://ddalgitoon100.com/\nhttps://torrentwang.net/\n"
                      "https://fmovix.xyz/\n")
-    db = create_engine(f"sqlite:///{tmp_path / 'isop.db'}")
+    db = open_engine(store_url)
     for run in (1, 2):
         result = isop(config, guarded_env, tmp_path, "crawl", "--seeds", str(seeds), "--max-pages", "10",
                       "--depth", "0", "--fresh")

@@ -8,7 +8,7 @@ import json
 
 import pytest
 from extra_world import extended_world, registered
-from sqlalchemy import create_engine, select
+from sqlalchemy import select
 from test_faults import isop, messages, no_traceback, write_config
 
 from storage.models import Page, Site, SiteRelation, SiteStatusObservation
@@ -60,14 +60,16 @@ def latest_status(db) -> dict[str, str]:
 
 
 @pytest.mark.parametrize("site_pages", [40, 1], ids=["hub-first", "middle-hop-over-budget"])
-def test_a_redirect_chain_is_recorded_at_each_hop(chain_world, tmp_path, guarded_env, site_pages):
-    config = write_config(tmp_path, chain_world, concurrency=1, site_pages=site_pages)
+def test_a_redirect_chain_is_recorded_at_each_hop(chain_world, tmp_path, guarded_env, site_pages, store_url):
+    config = write_config(tmp_path, chain_world, storage_url=store_url, concurrency=1, site_pages=site_pages)
     seeds = tmp_path / "seeds.txt"
     seeds.write_text("https://hoplinks.net/\n")
     result = isop(config, guarded_env, tmp_path, "crawl", "--seeds", str(seeds), "--depth", "1", "--max-pages", "20")
     no_traceback(result)
     assert result.returncode == 0, messages(result.stderr)[-2000:]
-    db = create_engine(f"sqlite:///{tmp_path / 'isop.db'}")
+    from storage.db import open_engine
+
+    db = open_engine(store_url)
     assert {("hopa.net", "hopb.net", "redirect"), ("hopb.net", "hopc.net", "redirect")} <= hops(db), hops(db)
     status = latest_status(db)
     assert status["hopa.net"] == "redirecting" and status["hopb.net"] == "redirecting", status

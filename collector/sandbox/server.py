@@ -286,19 +286,31 @@ def _write_text(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
+def _config_for(running: Running, path: Path, storage_url: str | None, update: bool) -> str:
+    """The config text to write at ``path``: an existing config with its ``[network]``
+    pointed at ``running`` (``update``), else a fresh one."""
+    if update and path.is_file():
+        from collector.sandbox.config_file import with_network
+
+        return with_network(path.read_text(encoding="utf-8"), running.proxy_url, list(running.resolvers),
+                            str(running.ca_path))
+    return isop_config_text(running, storage_url)
+
+
 def serve_forever(world: World | Path | str | None, ports_file: Path | str | None = None,
                   state_dir: Path | str = DEFAULT_STATE_DIR,
                   latency_overrides: Mapping[str, float] | None = None, *,
                   host: str = "127.0.0.1", dns_port: int = 0, proxy_port: int = 0,
-                  storage_url: str | None = None) -> None:
+                  storage_url: str | None = None, point_config: Path | None = None) -> None:
     """Serve ``world`` until SIGINT/SIGTERM (``isop sandbox serve``).
 
     Writes ``ports_file`` (JSON, default ``<state_dir>/ports.json``) and an isop config
-    ``isop-sandbox.toml`` beside it, and prints a short summary.
+    ``isop-sandbox.toml`` beside it, and prints a short summary. ``point_config``: an isop
+    config to point at the world instead (only its ``[network]`` ports are rewritten).
     """
     world = with_latency(_as_world(world), latency_overrides)
     ports_path = Path(ports_file) if ports_file else Path(state_dir) / "ports.json"
-    config_path = ports_path.with_name(CONFIG_FILE_NAME)
+    config_path = point_config or ports_path.with_name(CONFIG_FILE_NAME)
 
     async def main() -> None:
         stop = asyncio.Event()
@@ -310,8 +322,8 @@ def serve_forever(world: World | Path | str | None, ports_file: Path | str | Non
         try:
             await asyncio.to_thread(_write_text, ports_path,
                                     json.dumps(ports_info(running), indent=2) + "\n")
-            await asyncio.to_thread(_write_text, config_path,
-                                    isop_config_text(running, storage_url))
+            await asyncio.to_thread(lambda: _write_text(config_path, _config_for(
+                running, config_path, storage_url, point_config is not None)))
             print(summary_text(running, ports_path, config_path), flush=True)
             await stop.wait()
         finally:

@@ -412,7 +412,7 @@ def test_threaded_sandbox(tmp_path: Path) -> None:
         assert raw["network"]["proxy"] == sb.proxy_url
         config = load_config(config_file, env={})
         assert config.network.ca_bundle == str(sb.ca_path)
-        assert config.storage.url == "sqlite:///x.db"
+        assert config.storage.url == f"sqlite:///{tmp_path.resolve() / 'x.db'}", "beside its config file"
         if sb.dns_port:
             assert config.network.resolvers == (f"127.0.0.1:{sb.dns_port}",)
         ctx = ssl.create_default_context(cafile=str(sb.ca_path))
