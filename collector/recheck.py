@@ -77,6 +77,7 @@ def recheck_targets(session: Any, hops: bool = True) -> dict[str, str]:
     they hop to, transitively."""
     from sqlalchemy import func, select
 
+    from storage.crawl import front_page_filter
     from storage.models import Classification, Page, Site, SiteRelation
 
     latest = select(func.max(Classification.id)).group_by(Classification.site_id)
@@ -96,7 +97,7 @@ def recheck_targets(session: Any, hops: bool = True) -> dict[str, str]:
     domains = dict(session.execute(select(Site.id, Site.domain).where(Site.id.in_(ids))).all())
     # The latest front-page fetch of each site ("scheme://host/" and nothing after the slash).
     front = (select(Page.site_id, func.max(Page.id).label("page_id"))
-             .where(Page.site_id.in_(ids), Page.url.like("%/"), Page.url.not_like("%://%/%_"))
+             .where(Page.site_id.in_(ids), front_page_filter())
              .group_by(Page.site_id).subquery())
     urls = dict(session.execute(select(front.c.site_id, Page.url).join(Page, Page.id == front.c.page_id)).all())
     return {domain: urls.get(site_id) or f"https://{domain}/" for site_id, domain in sorted(domains.items(),

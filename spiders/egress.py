@@ -13,8 +13,10 @@ fact about the site:
 
 A broken way out stops the crawl (finish reason ``egress_unreachable``, the reason in the
 ``isop/egress/reason`` stat); the run is recorded ``failed`` and the failed fetches are
-dropped (:class:`EgressUnreachable`), so nothing about any site comes from them. Pages
-fetched before the outage stay. A failure while the way out works is the site's, and
+dropped (:class:`EgressUnreachable`), so nothing about any site comes from them. Fetches
+that failed at the proxy while the watch was still counting hosts are held by the store
+pipeline (:meth:`EgressWatch.suspects`) and written only once the watch clears the proxy.
+Pages fetched before the outage stay. A failure while the way out works is the site's, and
 goes on to the retry middleware and the spider as before.
 """
 
@@ -54,8 +56,11 @@ class EgressWatch:
         self.proxy = proxy
         self.proxy_host, self.proxy_port = _split(proxy)
         self.outage: str | None = None
-        self.last_ok: tuple[str, int] | None = None
-        """A host:port the proxy tunnelled to (or fetched) successfully in this run."""
+        self.worked = False
+        """Whether anything came back through the proxy in this run."""
+        self.last_tunnel: tuple[str, int] | None = None
+        """An https host:port the proxy tunnelled to in this run: the reference a CONNECT probe
+        asks for (proxies commonly refuse CONNECT to other ports, so plain-http hosts are not one)."""
         self.streak: set[str] = set()
         """Hosts that failed at the proxy since the last success."""
         self._probe: asyncio.Future | None = None
@@ -85,8 +90,10 @@ class EgressWatch:
                 raise EgressUnreachable(self.outage)
             return response
         self.streak.clear()
+        self.worked = True
         parts = urlsplit(request.url)
-        self.last_ok = (host, parts.port or (443 if parts.scheme == "https" else 80))
+        if parts.scheme == "https" and not request.meta.get("playwright"):
+            self.last_tunnel = (host, parts.port or 443)
         return response
 
     async def process_exception(self, request, exception):
@@ -104,6 +111,13 @@ class EgressWatch:
             raise EgressUnreachable(self.outage)
         return None
 
+    def suspects(self, page) -> bool:
+        """Whether a failed fetch (``spiders.items.PageItem``) may be the proxy's doing and
+        must wait for the watch's decision: a failure at the proxy while other hosts are
+        failing there too, with nothing working in between."""
+        failed_at_proxy = page.status is None or page.status in PROXY_ERROR_STATUSES
+        return failed_at_proxy and (urlsplit(page.url).hostname or "") in self.streak
+
     # --- deciding ---------------------------------------------------------------------------
 
     async def _proxy_failed(self, host: str, what: str) -> None:
@@ -115,16 +129,17 @@ class EgressWatch:
         if problem:
             self._stop(f"the proxy {self.proxy} could not be reached ({problem})")
             return
-        if self.last_ok is None:
+        if not self.worked:
             self._stop(f"the proxy {self.proxy} fails every host ({len(self.streak)} hosts, none worked; "
                        f"last: {what})"[:500])
             return
-        if self.last_ok[0] in self.streak:
+        if self.last_tunnel is None or self.last_tunnel[0] in self.streak:
+            self.streak.clear()  # nothing to compare with: these are the sites' failures
             return
-        problem = await self._probe_tunnel(*self.last_ok)
+        problem = await self._probe_tunnel(*self.last_tunnel)
         if problem:
             self._stop(f"the proxy {self.proxy} fails every host ({len(self.streak)} hosts in a row, and "
-                       f"{self.last_ok[0]}, which worked earlier, now gets {problem})"[:500])
+                       f"{self.last_tunnel[0]}, which worked earlier, now gets {problem})"[:500])
         else:
             self.streak.clear()
 

@@ -108,8 +108,9 @@ class ClassifyPipeline:
             return item
         if item.analysed:
             fresh[item.final_url] = list(item.signals)
-        self.pages[site] = len(self._window(site))
-        self.states[site] = self._state(site)
+        window = self._window(site)
+        self.pages[site] = len(window)
+        self.states[site] = self._state(window)
         out = self.links_out.setdefault(site, set())
         embeds = self.embeds_out.setdefault(site, set())
         for link in item.links:
@@ -145,11 +146,12 @@ class ClassifyPipeline:
                 pages.append(signals)
         return pages
 
-    def _state(self, site: str) -> Any:
+    @staticmethod
+    def _state(window: list[list[Any]]) -> Any:
         from spiders.classify import SiteState
 
         state = SiteState()
-        for signals in self._window(site):
+        for signals in window:
             state.add(signals)
         return state
 
@@ -354,6 +356,10 @@ class StorePipeline:
         self.retry_seconds = 120.0
         """How long a batch is held and retried while the store cannot be reached."""
         self.store_down: str | None = None
+        self.suspects: list[PageItem] = []
+        """Failed fetches held while the egress watch suspects the proxy (see spiders.egress):
+        written once it is cleared, dropped if the way out turns out to be down."""
+        self._egress: Any = False
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -379,7 +385,36 @@ class StorePipeline:
         self.batch = self._new_batch()
         self.last_flush = asyncio.get_running_loop().time()
 
+    def _watch(self) -> Any:
+        """The crawl's egress watch (None when it is not installed)."""
+        if self._egress is False:
+            engine = self.crawler.engine
+            middlewares = engine.downloader.middleware.middlewares if engine is not None else ()
+            self._egress = next((m for m in middlewares if hasattr(m, "suspects")), None)
+        return self._egress
+
+    def _hold(self, item: Any) -> bool:
+        """Hold a failed fetch while the way out is suspected; release or drop held ones once
+        the watch has decided. True when ``item`` was held."""
+        watch = self._watch()
+        if watch is None:
+            return False
+        if watch.outage is not None:
+            if self.suspects:
+                self.crawler.stats.inc_value("isop/egress/dropped", len(self.suspects))
+                self.suspects.clear()
+            return False
+        if isinstance(item, PageItem) and watch.suspects(item):
+            self.suspects.append(item)
+            return True
+        if self.suspects and not watch.streak:
+            self.batch.pages.extend(self.suspects)
+            self.suspects.clear()
+        return False
+
     async def process_item(self, item):
+        if self._hold(item):
+            return item
         if isinstance(item, PageItem):
             self.batch.pages.append(item)
             verdict = getattr(item, "site_verdict", None)
@@ -456,6 +491,11 @@ class StorePipeline:
 
     async def close_spider(self):
         try:
+            self._hold(None)  # the watch's last word: release what it cleared, drop what the outage caused
+            watch = self._watch()
+            if self.suspects and (watch is None or watch.outage is None):
+                self.batch.pages.extend(self.suspects)
+            self.suspects.clear()
             classify = next((p for p in self.crawler.engine.scraper.itemproc.middlewares
                              if isinstance(p, ClassifyPipeline)), None)
             try:

@@ -310,6 +310,9 @@ class SiteSpider(scrapy.Spider):
         self.crawler.stats.inc_value("isop/redirects/seen")
         if hops > self.settings.getint("REDIRECT_MAX_TIMES", 10) or target in self.done:
             return
+        if host_matches(urlsplit(target).hostname or "", self.no_crawl):
+            self.crawler.stats.inc_value("isop/budget/no_crawl")
+            return
         request = scrapy.Request(target, callback=self.parse, errback=self.failed,
                                  priority=response.request.priority + 1,
                                  meta={"isop_seed": response.meta.get("isop_seed", False), "dont_redirect": True,

@@ -73,6 +73,8 @@ def open_existing_store(url: str) -> Engine:
     engine = open_engine(url)
     try:
         revision = current_revision(engine)
+        if revision is not None and revision != head_revision():
+            upgrade(url)
     except SQLAlchemyError as e:
         engine.dispose()
         raise StoreError(f"store {_redact(url)}: {_first_line(e)}") from None
@@ -80,8 +82,7 @@ def open_existing_store(url: str) -> Engine:
         engine.dispose()
         raise StoreMissing(f"no store at {_redact(url)}: the database holds no isop tables "
                            "(crawl first, or check [storage] url)")
-    engine.dispose()
-    return ensure_store(url)
+    return engine
 
 
 def ensure_store(url: str) -> Engine:

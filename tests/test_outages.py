@@ -211,3 +211,31 @@ def test_one_site_failing_is_a_fact_and_down_only_on_the_second_run(world_with_a
             assert got["stalledflix.net"] == ["down"] and got["ddalgitoon100.com"] == ["down"], got
         assert got["torrentwang.net"][-1] == "active" and got["fmovix.xyz"][-1] == "active"
     db.dispose()
+
+
+def test_the_proxy_refusing_every_tunnel_is_an_outage_not_dead_sites(own_sandbox, tmp_path, guarded_env):
+    """CONNECT answered 502 for every host and nothing ever worked: the run fails; the same
+    dead hosts after a site that worked are the sites' own failures (the working one still
+    gets a tunnel)."""
+    sb = own_sandbox
+    config = write_config(tmp_path, sb, download_timeout=5.0, retries=0, concurrency=1)
+    dead = "".join(f"https://no-such-host-{i}.net/\n" for i in range(4))
+    seeds = tmp_path / "dead.txt"
+    seeds.write_text(dead)
+    result = isop(config, guarded_env, tmp_path, "crawl", "--seeds", str(seeds), "--depth", "0", "--job", "dead")
+    no_traceback(result)
+    assert result.returncode == 1, messages(result.stderr)[-2000:]
+    db = create_engine(f"sqlite:///{tmp_path / 'isop.db'}")
+    (_, outcome, error), = runs(db)
+    assert outcome == "failed" and "fails every host" in error and "none worked" in error, error
+    assert facts(db)[0] == 0, "nothing recorded about the hosts"
+
+    seeds.write_text("https://torrentwang.net/\n" + dead)
+    again = isop(config, guarded_env, tmp_path, "crawl", "--seeds", str(seeds), "--depth", "0", "--job", "mixed")
+    no_traceback(again)
+    assert again.returncode == 0, messages(again.stderr)[-2000:]
+    assert runs(db)[-1][1] == "ok"
+    with db.connect() as c:
+        failed = set(c.scalars(select(Page.url).where(Page.run_id == 2, Page.status.is_(None))))
+    assert failed == {f"https://no-such-host-{i}.net/" for i in range(4)}, "the dead hosts are facts now"
+    db.dispose()
