@@ -13,18 +13,27 @@ from pathlib import Path
 
 import click
 
-from collector import __version__
+from collector import __version__, cli_params
 from collector.config import Config, ConfigError, as_toml, load_config
 from collector.exitcodes import ExitCode
 
 
-class UsageProblem(click.ClickException):
+class _Problem(click.ClickException):
+    """A message for the terminal: it may quote scraped text, so controls are shown escaped."""
+
+    def __init__(self, message: str) -> None:
+        from storage.safe_text import inert
+
+        super().__init__(inert(message, newlines=True))
+
+
+class UsageProblem(_Problem):
     """Bad configuration or arguments: one line, exit code 2."""
 
     exit_code = ExitCode.USAGE
 
 
-class Failure(click.ClickException):
+class Failure(_Problem):
     exit_code = ExitCode.FAILURE
 
 
@@ -177,8 +186,8 @@ def sandbox_group() -> None:
 @click.option("--state-dir", type=click.Path(file_okay=False), default="data/sandbox", show_default=True,
               help="Where the sandbox CA key and certificate are kept.")
 @click.option("--latency", help="Added latency per answer, e.g. dns=30,rdap=150,whois=150,http=0 (ms).")
-@click.option("--dns-port", type=int, default=0, show_default=True, help="DNS port (0: any free port).")
-@click.option("--proxy-port", type=int, default=0, show_default=True, help="Proxy port (0: any free port).")
+@click.option("--dns-port", type=cli_params.PORT, default=0, show_default=True, help="DNS port (0: any free port).")
+@click.option("--proxy-port", type=cli_params.PORT, default=0, show_default=True, help="Proxy port (0: any free port).")
 @click.option("--config", "point_config", type=click.Path(dir_okay=False),
               help="An isop config to point at this world (e.g. the demo's data/demo/isop-sandbox.toml): only "
                    "its [network] proxy, resolvers and ca_bundle are rewritten; written fresh when missing.")
@@ -266,8 +275,8 @@ def sandbox_sites(world: str | None, answers: bool) -> None:
 @cli.command("crawl")
 @click.option("--seeds", "seeds_file", type=click.Path(dir_okay=False), help="Seed file: one URL a line, # comments.")
 @click.option("--url", help="Targeted crawl of one site: deeper, its redirects and mirrors only.")
-@click.option("--max-pages", type=click.IntRange(min=1), help="Page budget for this crawl (default from [crawl]).")
-@click.option("--depth", type=click.IntRange(min=0), help="Link depth limit (default from [crawl]).")
+@click.option("--max-pages", type=cli_params.PAGES, help="Page budget for this crawl (default from [crawl]).")
+@click.option("--depth", type=cli_params.DEPTH, help="Link depth limit (default from [crawl]).")
 @click.option("--job", help="Job name for the lock and resume state (default: derived from the arguments).")
 @click.option("--fresh", is_flag=True, help="Start over instead of resuming an interrupted run of the same job.")
 @click.option("--progress/--no-progress", default=None,
@@ -305,8 +314,10 @@ def crawl(ctx: click.Context, seeds_file: str | None, url: str | None, max_pages
         raise SystemExit(ExitCode.LOCKED) from None
     except StoreError as e:
         raise Failure(str(e)) from None
+    from storage.safe_text import inert
+
     for problem in result.seed_problems:
-        click.echo(f"warning: {problem}", err=True)
+        click.echo(f"warning: {inert(problem)}", err=True)
     from collector.views import print_crawl_summary
 
     print_crawl_summary(config, result)
@@ -467,7 +478,7 @@ def _site_filter(limit: int | None = None, **given):
 
 @cli.command("sites")
 @_filter_options
-@click.option("--limit", type=click.IntRange(min=1), default=200, show_default=True, help="At most this many sites.")
+@click.option("--limit", type=cli_params.LIMIT, default=200, show_default=True, help="At most this many sites.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True,
               help="Output format.")
 @click.pass_context
@@ -496,18 +507,16 @@ def sites(ctx: click.Context, limit: int, fmt: str, **filters) -> None:
 
 
 def _write_text(output: str | None, text: str) -> None:
-    """Write a rendered document to ``output`` (atomically) or stdout."""
+    """Write a rendered document to ``output`` (see collector/output_file.py) or stdout."""
+    from collector.output_file import OutputError, write_output
+
     if output in (None, "-"):
         click.echo(text)
         return
-    target = Path(output)
-    partial = target.with_name(target.name + ".partial")
     try:
-        partial.write_text(text, encoding="utf-8")
-        partial.replace(target)
-    except OSError as e:
-        partial.unlink(missing_ok=True)
-        raise Failure(f"cannot write {target}: {e.strerror or e}") from None
+        write_output(output, text)
+    except OutputError as e:
+        raise Failure(str(e)) from None
 
 
 @cli.command("site")
@@ -519,10 +528,9 @@ def _write_text(output: str | None, text: str) -> None:
 def site(ctx: click.Context, domain: str, fmt: str, output: str | None) -> None:
     """The dossier of DOMAIN: verdict, hosts, DNS now and before, hosting, registration,
     certificates, indicators, hops, network, evidence and a timeline."""
-    import json as jsonlib
-
     from storage.db import session_factory
     from storage.dossier import dossier
+    from storage.safe_text import json_text
 
     name = _site_name(domain)
     _, engine = _store(ctx)
@@ -534,7 +542,7 @@ def site(ctx: click.Context, domain: str, fmt: str, output: str | None) -> None:
     if d is None:
         raise Failure(f"{name} is not in the store (crawl or enrich it first)")
     if fmt == "json":
-        _write_text(output, jsonlib.dumps(d, ensure_ascii=False, indent=1, default=str))
+        _write_text(output, json_text(d, indent=1, default=str))
     elif fmt == "md":
         from collector.dossier_view import dossier_markdown
 
@@ -543,10 +551,15 @@ def site(ctx: click.Context, domain: str, fmt: str, output: str | None) -> None:
         from rich.console import Console
 
         from collector.dossier_view import print_dossier
+        from collector.output_file import OutputError, open_output
 
         if output:
-            with open(output, "w", encoding="utf-8") as fh:
-                print_dossier(d, Console(file=fh, width=120))
+            try:
+                with open_output(output) as fh:
+                    print_dossier(d, Console(file=fh, width=120))
+            except OSError as e:
+                raise Failure(str(e) if isinstance(e, OutputError) else f"--output {output}: {e.strerror or e}") \
+                    from None
         else:
             print_dossier(d)
 
@@ -554,18 +567,17 @@ def site(ctx: click.Context, domain: str, fmt: str, output: str | None) -> None:
 @cli.command("changes")
 @click.option("--since", required=True, help="From this time (2026-11-01, 2026-11-01T08:00Z, or an age like 7d).")
 @click.option("--until", help="Up to this time (default: now; same forms).")
-@click.option("--limit", type=click.IntRange(min=1), default=500, show_default=True, help="At most this many per kind.")
+@click.option("--limit", type=cli_params.LIMIT, default=500, show_default=True, help="At most this many per kind.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
               help="Output format.")
 @click.pass_context
 def changes(ctx: click.Context, since: str, until: str | None, limit: int, fmt: str) -> None:
     """What changed: new sites and hops, changed IPs, hosts, registrars and nameservers,
     sites gone down or back up, verdicts that flipped."""
-    import json as jsonlib
-
     from storage.changes import changes as find_changes
     from storage.db import session_factory
     from storage.filters import FilterError, parse_when
+    from storage.safe_text import json_text
 
     try:
         start = parse_when(since)
@@ -581,7 +593,7 @@ def changes(ctx: click.Context, since: str, until: str | None, limit: int, fmt: 
     finally:
         engine.dispose()
     if fmt == "json":
-        click.echo(jsonlib.dumps(found, ensure_ascii=False, indent=1, default=str))
+        click.echo(json_text(found, indent=1, default=str))
         return
     from collector.dossier_view import print_changes
 
@@ -596,13 +608,12 @@ def changes(ctx: click.Context, since: str, until: str | None, limit: int, fmt: 
 @click.pass_context
 def network(ctx: click.Context, domain: str, fmt: str, output: str | None) -> None:
     """The operator network around DOMAIN: sites tied by shared identifiers, with strengths."""
-    import json as jsonlib
-
     from sqlalchemy import select
 
     from storage.clusters import network_of
     from storage.db import session_factory
     from storage.models import Site
+    from storage.safe_text import json_text
 
     name = _site_name(domain)
     _, engine = _store(ctx)
@@ -623,7 +634,7 @@ def network(ctx: click.Context, domain: str, fmt: str, output: str | None) -> No
     if net is None:
         raise Failure(f"{name} is not in the store (crawl or enrich it first)")
     if fmt == "json":
-        _write_text(output, jsonlib.dumps(net, ensure_ascii=False, indent=1, default=str))
+        _write_text(output, json_text(net, indent=1, default=str))
     elif fmt == "html":
         from collector.network_render import to_html
 
@@ -643,7 +654,7 @@ def network(ctx: click.Context, domain: str, fmt: str, output: str | None) -> No
 @cli.command("report")
 @click.option("--output", type=click.Path(dir_okay=False), required=True, help="The HTML file to write.")
 @click.option("--since", help="Only activity from this time (2026-11-01 or an age like 30d); default: everything.")
-@click.option("--top", type=click.IntRange(min=1), default=20, show_default=True,
+@click.option("--top", type=cli_params.TOP, default=20, show_default=True,
               help="Rows per ranking (countries, providers, registrars, newest finds).")
 @click.pass_context
 def report(ctx: click.Context, output: str, since: str | None, top: int) -> None:
@@ -682,7 +693,7 @@ EXPORT_WRITERS = {
                    "stix: a STIX 2.1 bundle; misp: a MISP event.")
 @click.option("--output", type=click.Path(dir_okay=False), required=True, help="File to write ('-' for stdout).")
 @_filter_options
-@click.option("--limit", type=click.IntRange(min=1), help="At most this many sites.")
+@click.option("--limit", type=cli_params.EXPORT_LIMIT, help="At most this many sites.")
 @click.pass_context
 def export(ctx: click.Context, fmt: str, output: str, limit: int | None, **filters) -> None:
     """Write the sites with everything known about them, streaming (constant memory)."""
@@ -694,29 +705,22 @@ def export(ctx: click.Context, fmt: str, output: str, limit: int | None, **filte
     site_filter = _site_filter(limit=limit, **filters)
     module, name = EXPORT_WRITERS[fmt]
     writer = getattr(importlib.import_module(module), name)
+    from collector.output_file import OutputError, open_output
+
     config, engine = _store(ctx)
-    target = Path(output)
-    partial = target.with_name(target.name + ".partial")
     try:
-        out = sys.stdout if output == "-" else open(partial, "w", encoding="utf-8", newline="")
-    except OSError as e:
-        raise UsageProblem(f"--output {output}: {e.strerror or e}") from None
-    try:
-        with session_factory(engine)() as session:
+        with open_output(output, newline="") as out, session_factory(engine)() as session:
             if fmt == "json":
                 count = writer(session, out, filters=site_filter)
             else:
                 count = writer(site_records(session, site_filter), out)
-    except BaseException:
-        if out is not sys.stdout:
-            out.close()
-            partial.unlink(missing_ok=True)
-        raise
+    except OutputError as e:
+        raise UsageProblem(str(e)) from None
+    except OSError as e:  # while writing: a full disk, a closed pipe
+        raise Failure(f"--output {output}: {e.strerror or e}") from None
     finally:
         engine.dispose()
-    if out is not sys.stdout:
-        out.close()
-        partial.replace(target)
+    if output != "-":
         click.echo(f"{count} sites written to {output}")
 
 
@@ -727,10 +731,9 @@ def export(ctx: click.Context, fmt: str, output: str, limit: int | None, **filte
 @click.pass_context
 def takedown(ctx: click.Context, domain: str, fmt: str) -> None:
     """A takedown packet for DOMAIN: hosting and registrar abuse contacts, CDN, reasons, evidence."""
-    import json as jsonlib
-
     from storage.db import session_factory
     from storage.retention import record_takedown
+    from storage.safe_text import json_text
     from storage.takedown import UnknownSite, takedown_packet, to_markdown
 
     name = _site_name(domain)
@@ -738,7 +741,7 @@ def takedown(ctx: click.Context, domain: str, fmt: str) -> None:
     try:
         with session_factory(engine)() as session, session.begin():
             packet = takedown_packet(session, name)
-            text = jsonlib.dumps(packet, ensure_ascii=False, indent=1) if fmt == "json" else to_markdown(packet)
+            text = json_text(packet, indent=1) if fmt == "json" else to_markdown(packet)
             # Recorded as handed out: the evidence it cites is never pruned.
             record_takedown(session, packet, fmt, rendered=text)
     except UnknownSite as e:
@@ -791,6 +794,7 @@ def refresh_bootstrap(ctx: click.Context, output: str | None, url: str | None) -
         fetch_bootstrap,
     )
     from enrich.transport import TransportError, ssl_context
+    from storage.safe_text import inert
 
     config = _config(ctx)
     net = config.network
@@ -800,9 +804,13 @@ def refresh_bootstrap(ctx: click.Context, output: str | None, url: str | None) -
     except (BootstrapError, TransportError) as e:
         raise Failure(str(e)) from None
     target = Path(output) if output else DEFAULT_BOOTSTRAP
-    Bootstrap(doc, str(url)).save(target)
-    click.echo(f"RDAP bootstrap ({doc.get('publication', 'no publication date')}, "
-               f"{len(doc.get('services', []))} services) written to {target}")
+    bootstrap = Bootstrap(doc, str(url))
+    if output:  # the user's path: a link or device is written in place (collector/output_file.py)
+        _write_text(output, json.dumps(bootstrap.doc, indent=1, ensure_ascii=False))
+    else:
+        bootstrap.save(target)
+    click.echo(inert(f"RDAP bootstrap ({doc.get('publication', 'no publication date')}, "
+                     f"{len(doc.get('services', []))} services) written to {target}"))
 
 
 # --- evidence -----------------------------------------------------------------------------
@@ -814,7 +822,7 @@ def evidence_group() -> None:
 
 
 @evidence_group.command("verify")
-@click.option("--run", "run_id", type=click.IntRange(min=1), help="Only this crawl run (default: every run).")
+@click.option("--run", "run_id", type=cli_params.RUN_ID, help="Only this crawl run (default: every run).")
 @click.option("--quick", is_flag=True, help="Hash files only; skip re-reading every WARC record.")
 @click.pass_context
 def evidence_verify(ctx: click.Context, run_id: int | None, quick: bool) -> None:
@@ -822,6 +830,7 @@ def evidence_verify(ctx: click.Context, run_id: int | None, quick: bool) -> None
     from rich.markup import escape
 
     from spiders.evidence import verify
+    from storage.safe_text import inert
 
     config = _config(ctx)
     folder = Path(config.evidence.dir)
@@ -829,7 +838,7 @@ def evidence_verify(ctx: click.Context, run_id: int | None, quick: bool) -> None
         raise Failure(f"evidence folder {folder} does not exist")
     problems = verify(folder, run_id, deep=not quick)
     for p in problems:
-        click.echo(f"{p.kind}: {escape(p.path)}: {p.detail}")
+        click.echo(inert(f"{p.kind}: {escape(p.path)}: {p.detail}"))
     runs = sorted(d.name for d in (folder / "runs").iterdir()) if (folder / "runs").is_dir() else []
     if problems:
         raise Failure(f"{len(problems)} problem(s) in {folder}")

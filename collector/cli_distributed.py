@@ -13,6 +13,7 @@ import sys
 
 import click
 
+from collector import cli_params
 from collector.exitcodes import ExitCode
 
 
@@ -25,15 +26,15 @@ from collector.exitcodes import ExitCode
                    "(letters, digits, '_', '.', ':', '-').")
 @click.option("--redis-url", help="Redis holding the shared frontier (default: [distributed] redis_url, "
                                   "else redis://127.0.0.1:6379/0).")
-@click.option("--max-pages", type=click.IntRange(min=1),
+@click.option("--max-pages", type=cli_params.PAGES,
               help="Page budget of the whole shared crawl, all workers together (default from [crawl]).")
-@click.option("--depth", type=click.IntRange(min=0), help="Link depth limit (default from [crawl]).")
+@click.option("--depth", type=cli_params.DEPTH, help="Link depth limit (default from [crawl]).")
 @click.option("--worker-id", help="This worker's name in the shared crawl (default: host-pid-random). "
                                   "A restarted worker given its old id takes back what it left in flight.")
-@click.option("--heartbeat-ttl", type=click.FloatRange(min=1.0), default=15.0, show_default=True,
+@click.option("--heartbeat-ttl", type=cli_params.FiniteFloatRange(1.0, 3600.0), default=15.0, show_default=True,
               help="Seconds without a heartbeat after which a worker counts as dead and its in-flight "
                    "requests are re-queued by the others.")
-@click.option("--idle-seconds", type=click.FloatRange(min=0.0), default=3.0, show_default=True,
+@click.option("--idle-seconds", type=cli_params.FiniteFloatRange(0.0, 86400.0), default=3.0, show_default=True,
               help="A worker exits once the shared crawl has had no queued or in-flight request for this long.")
 @click.option("--progress/--no-progress", default=None,
               help="Show progress (default: on when stderr is a terminal, off under cron).")
@@ -47,6 +48,7 @@ def crawl_distributed(ctx: click.Context, seeds_file: str | None, url: str | Non
     from collector.distributed import DistributedError, run_distributed_crawl
     from collector.locks import LockHeld
     from storage.db import StoreError
+    from storage.safe_text import inert
 
     if bool(seeds_file) == bool(url):
         raise UsageProblem("give exactly one of --seeds FILE or --url URL")
@@ -64,7 +66,7 @@ def crawl_distributed(ctx: click.Context, seeds_file: str | None, url: str | Non
     except (StoreError, DistributedError) as e:
         raise Failure(str(e)) from None
     for problem in result.seed_problems:
-        click.echo(f"warning: {problem}", err=True)
+        click.echo(f"warning: {inert(problem)}", err=True)
     from collector.views import print_crawl_summary
 
     print_crawl_summary(config, result)
@@ -78,7 +80,7 @@ def crawl_distributed(ctx: click.Context, seeds_file: str | None, url: str | Non
 
 
 @click.command("enrich-worker")
-@click.option("--batch", type=click.IntRange(min=1), default=20, show_default=True,
+@click.option("--batch", type=click.IntRange(1, 10_000), default=20, show_default=True,
               help="Sites claimed (and locked) at a time; other workers skip them.")
 @click.option("--stale-after", help="Redo sites enriched longer ago than this (90m, 12h, 7d); "
                                     "default from [enrich] stale_after.")

@@ -11,11 +11,13 @@ import sys
 
 import click
 
+from collector import cli_params
+
 
 @click.command("run-due")
 @click.option("--job", "names", multiple=True, help="Only this job (repeatable); default: every job in the config.")
 @click.option("--force", is_flag=True, help="With --job: run it now even if its time has not come.")
-@click.option("--wait", type=click.FloatRange(min=0), default=30.0, show_default=True,
+@click.option("--wait", type=cli_params.FiniteFloatRange(0, 86400), default=30.0, show_default=True,
               help="Seconds to wait for another run-due to finish deciding what is due.")
 @click.pass_context
 def run_due_command(ctx: click.Context, names: tuple[str, ...], force: bool, wait: float) -> None:
@@ -30,6 +32,7 @@ def run_due_command(ctx: click.Context, names: tuple[str, ...], force: bool, wai
     from collector.locks import LockHeld
     from collector.schedule import run_due
     from storage.db import StoreError
+    from storage.safe_text import inert
 
     config = _config(ctx)
     unknown = [n for n in names if config.job(n) is None]
@@ -49,7 +52,7 @@ def run_due_command(ctx: click.Context, names: tuple[str, ...], force: bool, wai
     except StoreError as e:
         raise Failure(str(e)) from None
     for outcome in outcomes:
-        click.echo(outcome.line(), err=outcome.outcome not in ("ok",))
+        click.echo(inert(outcome.line()), err=outcome.outcome not in ("ok",))  # errors may quote pages
     failed = [o.job for o in outcomes if o.outcome not in ("ok", "skipped")]
     if failed:
         raise Failure(f"{len(failed)} job(s) did not end ok: {', '.join(failed)} (see `isop jobs`)")

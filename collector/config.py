@@ -17,6 +17,7 @@ is wrong; the CLI turns it into exit code 2.
 from __future__ import annotations
 
 import ipaddress
+import math
 import os
 import re
 import tomllib
@@ -27,6 +28,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from collector import __version__
+from spiders import browser_privacy
 
 PACKAGE_CONFIG_DIR = Path(__file__).resolve().parents[1] / "config"
 DEFAULT_CONFIG_NAME = "isop.toml"
@@ -92,10 +94,37 @@ def _check_ca_bundle(value: str) -> str:
     return value
 
 
+def _check_networks(value: tuple[str, ...]) -> tuple[str, ...]:
+    for item in value:
+        try:
+            ipaddress.ip_network(item.strip(), strict=False)
+        except ValueError:
+            raise ValueError(f"{item!r} is not an address range (CIDR, e.g. 127.0.0.0/8)") from None
+    return value
+
+
 def _positive(value: float) -> float:
     if value <= 0:
         raise ValueError("must be greater than 0")
     return value
+
+
+MAX_MAGNITUDE = 2**53
+"""No number in the configuration is larger (nor smaller than its negative; beyond it a float
+is not even exact): a typo, not a setting. Each field has its own, smaller ``max`` too."""
+MAX_PAGES = 10_000_000
+"""Page budgets (``max_pages``, ``site_pages``, ...) at most; ``isop crawl --max-pages`` too."""
+MAX_DEPTH = 100
+"""Link depths at most; ``isop crawl --depth`` too."""
+MAX_DURATION = 36_500 * 86_400
+"""Durations (``stale_after``, ``pages_after``, job ``timeout``, ...) at most: 100 years."""
+
+
+def _check_max(f, value: typing.Any) -> None:
+    """A field's upper bound, ``"max"`` in its metadata (numbers are also finite, see ``_coerce``)."""
+    limit = f.metadata.get("max")
+    if limit is not None and value is not None and value > limit:
+        raise ValueError(f"must be at most {limit:_}".replace("_", ","))
 
 
 # --- the schema ---------------------------------------------------------------------------
@@ -114,11 +143,16 @@ class StorageConfig:
     ``--config`` or ``ISOP_CONFIG`` is relative to that file's folder (so the file and its
     store travel together); in the shipped default and in ``ISOP_STORAGE_URL`` it is
     relative to the working directory."""
-    batch_size: int = field(default=500, metadata={"check": _positive})
+    batch_size: int = field(default=500, metadata={"check": _positive, "max": 100_000})
     """Rows written per transaction by the item pipelines."""
-    retry_seconds: float = field(default=120.0, metadata={"check": _non_negative})
+    retry_seconds: float = field(default=120.0, metadata={"check": _non_negative, "max": 86_400})
     """How long a crawl holds its pages and retries when the store goes away (a restart,
     a failover) before it stops, resumable."""
+
+
+BROWSER_USER_AGENT = browser_privacy.BROWSER_USER_AGENT
+TOOL_USER_AGENT = f"isop/{__version__} (+https://github.com/isop-project/isop)"
+"""The User-Agent that names the tool: ``[network] attributable = true``."""
 
 
 @dataclass(frozen=True)
@@ -129,15 +163,41 @@ class NetworkConfig:
     """DNS servers (``host:port``) for enrichment. Empty: the system's."""
     ca_bundle: str = field(default="", metadata={"check": _check_ca_bundle})
     """Extra CA certificates (PEM) trusted for verified connections, besides the system's."""
-    user_agent: str = f"isop/{__version__} (+https://github.com/isop-project/isop)"
-    timeout: float = field(default=20.0, metadata={"check": _positive})
+    user_agent: str = ""
+    """The User-Agent of every request (pages, browser, RDAP). Empty: :data:`BROWSER_USER_AGENT`
+    (a current desktop Chrome's), or :data:`TOOL_USER_AGENT` with ``attributable``."""
+    attributable: bool = False
+    """Name the tool (``isop/<version> (+URL)``) in the User-Agent, telling every site and
+    registry who is looking. Off: isop looks like any visitor's browser."""
+    timeout: float = field(default=20.0, metadata={"check": _positive, "max": 3600})
     """Seconds before any single network operation gives up."""
+    allow_destinations: tuple[str, ...] = field(default=(), metadata={"check": _check_networks})
+    """Address ranges (CIDR) a crawl may fetch although they are not public; by default
+    loopback, private, link-local and reserved destinations are refused (the sandbox's
+    tests allow ``127.0.0.0/8``)."""
+
+    @property
+    def effective_user_agent(self) -> str:
+        """The User-Agent isop sends: ``user_agent`` if set, else the tool's (``attributable``)
+        or a mainstream browser's."""
+        return self.user_agent or (TOOL_USER_AGENT if self.attributable else BROWSER_USER_AGENT)
+
+
+def _check_evidence_dir(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must be a folder path")
+    for path in (Path(value), *Path(value).parents):  # the nearest that exists must be a folder
+        if path.exists():
+            if not path.is_dir():
+                raise ValueError(f"{path} exists and is not a folder")
+            break
+    return value
 
 
 @dataclass(frozen=True)
 class EvidenceConfig:
-    dir: str = "data/evidence"
-    """Where WARC files, manifests and screenshots are written."""
+    dir: str = field(default="data/evidence", metadata={"check": _check_evidence_dir})
+    """Where WARC files, manifests and screenshots are written (a folder, created when missing)."""
 
 
 def _at_least_minus_one(value: int) -> int:
@@ -148,41 +208,58 @@ def _at_least_minus_one(value: int) -> int:
 
 @dataclass(frozen=True)
 class CrawlConfig:
-    max_pages: int = field(default=2000, metadata={"check": _positive})
+    max_pages: int = field(default=2000, metadata={"check": _positive, "max": MAX_PAGES})
     """Pages fetched in one discovery crawl, all sites together."""
-    site_pages: int = field(default=40, metadata={"check": _positive})
+    site_pages: int = field(default=40, metadata={"check": _positive, "max": MAX_PAGES})
     """Pages fetched per site (registered domain) in a discovery crawl."""
-    verdict_pages: int = field(default=40, metadata={"check": _positive})
+    verdict_pages: int = field(default=40, metadata={"check": _positive, "max": 10_000})
     """A site's verdict rests on its newest this many analysed pages in the store, whichever
     run fetched them (a one-page recheck adds evidence, it does not replace it)."""
-    depth: int = field(default=4, metadata={"check": _non_negative})
+    depth: int = field(default=4, metadata={"check": _non_negative, "max": MAX_DEPTH})
     """Link depth from the seeds in a discovery crawl."""
-    targeted_pages: int = field(default=300, metadata={"check": _positive})
+    targeted_pages: int = field(default=300, metadata={"check": _positive, "max": MAX_PAGES})
     """Pages fetched in a targeted crawl (``isop crawl --url``)."""
-    targeted_depth: int = field(default=8, metadata={"check": _non_negative})
-    max_response_bytes: int = field(default=8 * 1024 * 1024, metadata={"check": _positive})
+    targeted_depth: int = field(default=8, metadata={"check": _non_negative, "max": MAX_DEPTH})
+    max_response_bytes: int = field(default=8 * 1024 * 1024, metadata={"check": _positive, "max": 2**30})
     """Larger responses are cut off and recorded as truncated."""
-    download_timeout: float = field(default=30.0, metadata={"check": _positive})
-    retries: int = field(default=2, metadata={"check": _non_negative})
-    concurrency: int = field(default=16, metadata={"check": _positive})
-    per_domain_concurrency: int = field(default=2, metadata={"check": _positive})
+    hash_downloads_up_to: int = field(default=200 * 1024 * 1024, metadata={"check": _positive, "max": 2**40})
+    """Files linked for download (executables, archives, videos) are hashed whole, streamed in
+    ranges and never kept, up to this many bytes; larger ones are recorded as cut."""
+    hash_budget_bytes: int = field(default=2 * 1024**3, metadata={"check": _non_negative, "max": 2**44})
+    """Bytes one crawl may read to hash downloads, all files together; once spent, further
+    file links are recorded with their headers only, as cut (0: no hashing)."""
+    download_timeout: float = field(default=30.0, metadata={"check": _positive, "max": 3600})
+    retries: int = field(default=2, metadata={"check": _non_negative, "max": 100})
+    concurrency: int = field(default=16, metadata={"check": _positive, "max": 1000})
+    per_domain_concurrency: int = field(default=2, metadata={"check": _positive, "max": 100})
     autothrottle: bool = True
     obey_robots: bool = False
     """robots.txt says nothing to investigators; evidence must show what any visitor sees."""
     render: bool = True
     """Render pages that need JavaScript with Chromium (Playwright)."""
-    render_max_pages: int = field(default=50, metadata={"check": _non_negative})
-    render_timeout: float = field(default=20.0, metadata={"check": _positive})
+    render_max_pages: int = field(default=50, metadata={"check": _non_negative, "max": MAX_PAGES})
+    render_timeout: float = field(default=20.0, metadata={"check": _positive, "max": 600})
     chromium: str = "/usr/bin/chromium"
-    successor_probes: int = field(default=5, metadata={"check": _non_negative})
+    successor_probes: int = field(default=5, metadata={"check": _non_negative, "max": 100})
     """For a domain ending in a number, how many following numbers to probe in DNS."""
-    url_shape_limit: int = field(default=30, metadata={"check": _positive})
+    url_shape_limit: int = field(default=30, metadata={"check": _positive, "max": 1_000_000})
     """Distinct URLs per site with the same shape (digits and query values blanked): trap defence."""
     screenshots: bool = True
     """Screenshot the front page of every flagged site."""
-    analysis_workers: int = field(default=-1, metadata={"check": _at_least_minus_one})
+    analysis_workers: int = field(default=-1, metadata={"check": _at_least_minus_one, "max": 64})
     """Worker processes that parse, classify and extract pages off the reactor thread:
     -1 one per spare CPU core (1 to 4), 0 none (analyse on the crawl's own thread)."""
+    site_seconds: float = field(default=600.0, metadata={"check": _non_negative, "max": 7 * 86_400})
+    """Time budget per site (registered domain), from its first request; after it, the
+    site's further requests are dropped (``isop/budget/site_time``). 0: no limit. A targeted
+    crawl's budget is as many times larger as its page budget is than ``site_pages``."""
+    site_timeout_retries: int = field(default=1, metadata={"check": _non_negative, "max": 100})
+    """Retries of timed-out requests per site, all its requests together (a slow site is
+    not asked again and again); other failures retry per request (``retries``)."""
+    cookies_per_site: int = field(default=50, metadata={"check": _positive, "max": 10_000})
+    """Cookies kept per site (registered domain); more are dropped (``isop/cookies/dropped``)."""
+    cookie_header_bytes: int = field(default=8192, metadata={"check": _positive, "max": 2**20})
+    """Largest Cookie request header; cookies beyond it are left out of the request."""
 
 
 _DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -197,8 +274,12 @@ def parse_duration(text: str) -> float:
         seconds = float(number) * _DURATION_UNITS[unit]
     except ValueError:
         raise ValueError(f"not a duration: {text!r} (use e.g. 90m, 12h, 7d)") from None
+    if not math.isfinite(seconds):
+        raise ValueError(f"not a duration: {text!r} (use e.g. 90m, 12h, 7d)")
     if seconds < 0:
         raise ValueError("must not be negative")
+    if seconds > MAX_DURATION:
+        raise ValueError("must be at most 100 years (36500d)")
     return seconds
 
 
@@ -213,18 +294,23 @@ class EnrichConfig:
     """Enrich the sites a crawl found when it ends."""
     stale_after: str = field(default="7d", metadata={"check": _check_duration})
     """A site's enrichment is redone when older than this (90m, 12h, 7d, 2w)."""
-    concurrency: int = field(default=64, metadata={"check": _positive})
+    concurrency: int = field(default=64, metadata={"check": _positive, "max": 10_000})
     """Lookups in flight at once, all services together."""
-    dns_rate: float = field(default=1000.0, metadata={"check": _positive})
+    dns_rate: float = field(default=1000.0, metadata={"check": _positive, "max": 100_000})
     """DNS queries per second to the resolvers."""
-    rdap_rate: float = field(default=5.0, metadata={"check": _positive})
+    rdap_rate: float = field(default=5.0, metadata={"check": _positive, "max": 1000})
     """Queries per second to each RDAP server."""
-    whois_rate: float = field(default=2.0, metadata={"check": _positive})
+    whois_rate: float = field(default=2.0, metadata={"check": _positive, "max": 1000})
     """Queries per second to each WHOIS server."""
-    hosting_workers: int = field(default=16, metadata={"check": _positive})
+    hosting_workers: int = field(default=16, metadata={"check": _positive, "max": 256})
     """Threads for ipwhois (blocking) network lookups."""
     network_ttl: str = field(default="30d", metadata={"check": _check_duration})
     """A network's owner and abuse contact are reused for IPs inside it for this long."""
+    max_addresses_per_site: int = field(default=16, metadata={"check": _positive, "max": 10_000})
+    """Addresses of a site (A and AAAA together) looked up for hosting (Cymru, RDAP); the
+    rest are recorded as skipped."""
+    hosting_batch: int = field(default=256, metadata={"check": _positive, "max": 1_000_000})
+    """Addresses in one hosting lookup batch, all sites together; the rest are skipped (recorded)."""
 
 
 def _check_redis_url(value: str) -> str:
@@ -322,9 +408,9 @@ class JobConfig:
     """discover (seeds), recrawl (flagged sites), enrich (due sites), recheck (known sites' status)."""
     seeds: str = ""
     """discover: the seed file (must exist when the job runs, not when the config is read)."""
-    max_pages: int | None = field(default=None, metadata={"check": _positive})
+    max_pages: int | None = field(default=None, metadata={"check": _positive, "max": MAX_PAGES})
     """Crawl page budget (discover, recrawl); default from [crawl]."""
-    depth: int | None = field(default=None, metadata={"check": _non_negative})
+    depth: int | None = field(default=None, metadata={"check": _non_negative, "max": MAX_DEPTH})
     """Crawl link depth (discover, recrawl); default from [crawl]."""
     stale_after: str = field(default="", metadata={"check": lambda v: _check_duration(v) if v else v})
     """enrich: redo sites enriched longer ago than this; default from [enrich]."""
@@ -390,6 +476,10 @@ def _coerce(section: str, key: str, hint: typing.Any, value: typing.Any, from_en
                 raise ConfigError(f"config {where}: must be a number, not {value!r}") from None
         if isinstance(value, bool) or not isinstance(value, int | float) or (hint is int and not isinstance(value, int)):
             raise ConfigError(f"config {where}: must be {'an integer' if hint is int else 'a number'}, not {value!r}")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ConfigError(f"config {where}: must be a finite number, not {value!r}")
+        if abs(value) > MAX_MAGNITUDE:
+            raise ConfigError(f"config {where}: {value!r} is out of range")
         return hint(value)
     if hint is str:
         if not isinstance(value, str):
@@ -416,12 +506,13 @@ def _build_section(name: str, cls: type, raw: dict, env: dict[str, str]) -> typi
         else:
             continue
         check = f.metadata.get("check")
-        if check:
-            try:
+        try:
+            if check:
                 value = check(value)
-            except ValueError as e:
-                source = env_name if env_name in env else f"[{name}] {key}"
-                raise ConfigError(f"config {source}: {e}") from None
+            _check_max(f, value)
+        except ValueError as e:
+            source = env_name if env_name in env else f"[{name}] {key}"
+            raise ConfigError(f"config {source}: {e}") from None
         values[key] = value
     return cls(**values)
 
@@ -501,6 +592,7 @@ def _build_jobs(raw: typing.Any) -> tuple[JobConfig, ...]:
             try:
                 if check and value is not None:
                     value = check(value)
+                _check_max(known[key], value)
                 if key == "name" and not _JOB_NAME.fullmatch(value):
                     raise ValueError("must be 1 to 80 letters, digits, or _ . -")
                 if key == "cron":

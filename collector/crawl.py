@@ -77,14 +77,15 @@ def scrapy_settings(config: Config, req: CrawlRequest, run_id: int, jobdir: Path
     s.setmodule(defaults, priority="project")
     targeted = bool(req.url)
     launch = dict(s.getdict("PLAYWRIGHT_LAUNCH_OPTIONS"))
-    launch["executable_path"] = c.chromium
-    if config.network.proxy:
-        launch["proxy"] = {"server": config.network.proxy}
+    launch["executable_path"] = c.chromium  # its proxy, switches and profile: spiders.render
     s.setdict({
-        "USER_AGENT": config.network.user_agent,
+        "USER_AGENT": config.network.effective_user_agent,
         "ROBOTSTXT_OBEY": c.obey_robots,
         "DOWNLOAD_TIMEOUT": c.download_timeout,
         "DOWNLOAD_MAXSIZE": c.max_response_bytes,
+        "ISOP_HASH_DOWNLOADS_UP_TO": c.hash_downloads_up_to,
+        "ISOP_HASH_BUDGET_BYTES": c.hash_budget_bytes,
+        "ISOP_SCREENSHOTS": c.screenshots,
         "RETRY_TIMES": c.retries,
         "CONCURRENT_REQUESTS": c.concurrency,
         "CONCURRENT_REQUESTS_PER_DOMAIN": c.per_domain_concurrency,
@@ -101,6 +102,7 @@ def scrapy_settings(config: Config, req: CrawlRequest, run_id: int, jobdir: Path
         "ISOP_RUN_ID": run_id,
         "ISOP_EVIDENCE_DIR": config.evidence.dir,
         "ISOP_PROXY": config.network.proxy,
+        "ISOP_ALLOW_DESTINATIONS": list(config.network.allow_destinations),
         "ISOP_RESOLVERS": list(config.network.resolvers),
         "ISOP_DNS_TIMEOUT": min(config.network.timeout, 5.0),
         "ISOP_MAX_PAGES": req.max_pages or (c.targeted_pages if targeted else c.max_pages),
@@ -108,6 +110,12 @@ def scrapy_settings(config: Config, req: CrawlRequest, run_id: int, jobdir: Path
         "ISOP_VERDICT_PAGES": c.verdict_pages,
         "ISOP_TARGETED_PAGES": req.max_pages or c.targeted_pages,
         "ISOP_URL_SHAPE_LIMIT": c.url_shape_limit,
+        # a targeted crawl's site may take as many times longer as its page budget is larger
+        "ISOP_SITE_SECONDS": c.site_seconds * (max(1.0, (req.max_pages or c.targeted_pages) / c.site_pages)
+                                               if targeted else 1.0),
+        "ISOP_SITE_TIMEOUT_RETRIES": c.site_timeout_retries,
+        "ISOP_COOKIES_PER_SITE": c.cookies_per_site,
+        "ISOP_COOKIE_HEADER_BYTES": c.cookie_header_bytes,
         "ISOP_RENDER_ENABLED": c.render,
         "ISOP_RENDER_MAX_PAGES": c.render_max_pages,
         "ISOP_SUCCESSOR_PROBES": c.successor_probes,
@@ -383,7 +391,9 @@ def _counts(stats: dict) -> dict[str, Any]:
             "isop/screenshots/taken", "isop/screenshots/failed", "isop/resume/done", "isop/resume/frontier",
             "isop/hopping/successors", "isop/egress/dropped", "downloader/request_count", "item_scraped_count", "finish_reason")
     out = {k: stats[k] for k in keep if k in stats}
-    out.update({k: v for k, v in stats.items() if k.startswith(("isop/budget/", "isop/errors/"))})
+    out.update({k: v for k, v in stats.items() if k.startswith(("isop/budget/", "isop/errors/", "isop/dropped/",
+                                                                         "isop/cookies/", "isop/seeds/", "isop/retry/",
+                                                                         "isop/refused/"))})
     return {k: (v if isinstance(v, int | float | str) else str(v)) for k, v in out.items()}
 
 
@@ -396,7 +406,7 @@ def _run_scrapy(config: Config, req: CrawlRequest, urls: list[str], run_id: int,
     settings = scrapy_settings(config, req, run_id, jobdir)
     (STATE_DIR / "logs").mkdir(parents=True, exist_ok=True)
     process = CrawlerProcess(settings)
-    kwargs: dict[str, Any] = {"url": urls[0]} if req.url else {"urls": ",".join(urls)}
+    kwargs: dict[str, Any] = {"url": urls[0]} if req.url else {"urls": list(urls)}  # a list: never re-parsed
     if resumed:
         kwargs["resume_run"] = str(resume_from or run_id)
     crawler = process.create_crawler(SiteSpider)

@@ -173,11 +173,9 @@ def _run_worker(config: Config, req: CrawlRequest, urls: list[str], run_id: int,
     settings = scrapy_settings(config, req, run_id, STATE_DIR / "jobs" / "unused")
     settings.setdict(distributed_settings(redis_url, crawl_key, prefix=prefix, worker_id=worker,
                                           heartbeat_ttl=ttl, idle_seconds=idle), priority="cmdline")
-    # [crawl] screenshots (collector.crawl.scrapy_settings does not pass it on)
-    settings.set("ISOP_SCREENSHOTS", bool(getattr(config.crawl, "screenshots", True)), priority="cmdline")
     (STATE_DIR / "logs").mkdir(parents=True, exist_ok=True)
     process = CrawlerProcess(settings)
-    kwargs: dict[str, Any] = {"url": urls[0]} if req.url else {"urls": ",".join(urls)}
+    kwargs: dict[str, Any] = {"url": urls[0]} if req.url else {"urls": list(urls)}  # a list: never re-parsed
     crawler = process.create_crawler(SiteSpider)
     process.crawl(crawler, **kwargs)
     process.start()

@@ -1,10 +1,13 @@
 """Showing a site dossier and the changes since a date: rich tables and Markdown.
 
 Everything in a dossier that came from outside (page text, titles, URLs, registrar names,
-certificate fields, indicator values, DNS answers) is attacker-chosen: in the terminal it
-goes into :class:`rich.text.Text` cells or through :func:`rich.markup.escape`, never into
-markup; in Markdown through :func:`storage.takedown.md`. JSON output is
-``json.dumps(d, default=str)``: the dossier holds only JSON types and ``datetime``s.
+certificate fields, indicator values, DNS answers) is attacker-chosen: in the terminal
+every string is first made inert (:func:`storage.safe_text.inert_tree`: control and bidi
+characters shown as ``\\x1b``, never obeyed), then goes into :class:`rich.text.Text` cells
+or through :func:`rich.markup.escape`, never into markup; in Markdown through
+:func:`storage.takedown.md` (which makes it inert too). JSON output is
+:func:`storage.safe_text.json_text` with ``default=str``: the dossier holds only JSON
+types and ``datetime``s.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from storage.safe_text import inert, inert_tree
 from storage.takedown import evidence_md, md
 
 MAX_SIGNALS = 12
@@ -39,7 +43,7 @@ def _fmt(value: Any) -> str:
 
 def _cell(value: Any) -> Text:
     """A table cell: plain text, never parsed as markup or emoji codes."""
-    return Text(_fmt(value))
+    return Text(inert(_fmt(value)))
 
 
 def _table(title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> Table:
@@ -68,6 +72,7 @@ def _more(shown: int, total: int) -> str:
 def print_dossier(d: dict, console: Console | None = None) -> None:
     """The dossier as sections of tables."""
     console = console or Console()
+    d = inert_tree(d)
 
     def section(title: str) -> None:
         console.print()
@@ -390,6 +395,7 @@ _CHANGE_VIEWS: dict[str, tuple[str, tuple[str, ...], Any]] = {
 def print_changes(c: dict, console: Console | None = None) -> None:
     """One table per kind of change (kinds with nothing to show are listed as such)."""
     console = console or Console()
+    c = inert_tree(c)
     empty = []
     for kind, entries in c.items():
         title, columns, row = _CHANGE_VIEWS.get(kind, (kind, ("time", "site"),

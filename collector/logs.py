@@ -30,7 +30,6 @@ Twisted and warnings into :mod:`logging`). A per-run log file, if wanted, is
 from __future__ import annotations
 
 import contextvars
-import json
 import logging
 import os
 import sys
@@ -42,6 +41,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
+
+from storage.safe_text import inert, json_text
 
 FORMATS = ("auto", "text", "json")
 QUIET_LOGGERS = ("alembic",)
@@ -155,7 +156,7 @@ class JsonLinesFormatter(logging.Formatter):
             doc["exc"] = record.exc_text
         if record.stack_info:
             doc["stack"] = record.stack_info
-        line = json.dumps(doc, ensure_ascii=False, default=str)
+        line = json_text(doc, default=str)  # C1 and bidi controls escaped too: logs get tailed
         for ch, escaped in _LINE_BREAKS.items():
             if ch in line:
                 line = line.replace(ch, escaped)
@@ -174,8 +175,8 @@ class TextFormatter(logging.Formatter):
         if job:
             parts.append(str(job))
         record.run_tag = f"[{' '.join(parts)}] " if parts else ""
-        try:
-            return super().format(record)
+        try:  # a logged URL or title is scraped text: shown, never obeyed by the terminal
+            return inert(super().format(record), newlines=True)
         finally:
             del record.run_tag
 

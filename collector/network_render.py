@@ -68,7 +68,9 @@ TYPE_LABELS: dict[str, str] = {
     "ip": "Dedicated IP address",
 }
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\u202a-\u202e\u2066-\u2069]")
+"""C0 and C1 controls (not tab, newline, CR, NEL) and bidi overrides: a DOT file or page is also
+printed on terminals (``isop network --format dot``), and an override reorders what is shown."""
 
 
 def kind_of(identifier_type: str) -> str:

@@ -1,12 +1,19 @@
-"""Terminal views shared by commands: tables of what was found, every scraped string escaped."""
+"""Terminal views shared by commands: tables of what was found, every scraped string escaped
+(rich markup escaped, control and bidi characters shown, never obeyed: :mod:`storage.safe_text`)."""
 
 from __future__ import annotations
 
 from rich.console import Console
-from rich.markup import escape
+from rich.markup import escape as _markup_escape
 from rich.table import Table
 
 from collector.config import Config
+from storage.safe_text import inert, inert_tree
+
+
+def escape(value) -> str:
+    """``value`` for rich markup: markup escaped, controls shown (``\\x1b``)."""
+    return _markup_escape(inert(value))
 
 
 def print_crawl_summary(config: Config, result, console: Console | None = None, limit: int = 50) -> None:
@@ -29,7 +36,7 @@ def print_crawl_summary(config: Config, result, console: Console | None = None, 
     for col in ("site", "category", "score", "top signals"):
         table.add_column(col, overflow="fold")
     for v in flagged:
-        table.add_row(escape(v.domain), v.category, f"{v.score:.2f}", escape("; ".join(v.signals[:3])))
+        table.add_row(escape(v.domain), escape(v.category), f"{v.score:.2f}", escape("; ".join(v.signals[:3])))
     console.print(table)
 
 
@@ -38,9 +45,9 @@ def print_enrich_summary(result, console: Console | None = None) -> None:
     console = console or Console()
     console.print(f"enrich run {result.run_id} {result.outcome}: {result.sites} sites in {result.seconds:.1f}s")
     if result.counts:
-        console.print("  outcomes: " + ", ".join(f"{k} {v}" for k, v in sorted(result.counts.items())))
+        console.print("  outcomes: " + escape(", ".join(f"{k} {v}" for k, v in sorted(result.counts.items()))))
     if result.sent:
-        console.print("  queries sent: " + ", ".join(f"{k} {v}" for k, v in sorted(result.sent.items())))
+        console.print("  queries sent: " + escape(", ".join(f"{k} {v}" for k, v in sorted(result.sent.items()))))
     if result.leads:
         shown = ", ".join(escape(d) for d in result.leads[:10])
         console.print(f"  leads from certificates (unknown sites): {shown}"
@@ -73,6 +80,7 @@ def print_site_profiles(config: Config, domains: list[str], console: Console | N
 def print_network(net: dict, console: Console | None = None) -> None:
     """An operator network: its sites and the identifiers that tie them."""
     console = console or Console()
+    net = inert_tree(net)
     console.print(f"network of {escape(net['domain'])}: cluster {escape(str(net.get('cluster') or '-'))}, "
                   f"{len(net['sites'])} site(s): {escape(', '.join(net['sites']))}")
     table = Table(title="links")

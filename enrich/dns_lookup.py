@@ -38,6 +38,7 @@ import dns.resolver
 import dns.rrset
 
 from enrich.resolver import make_async_resolver
+from storage.addresses import IPAddress, as_address, is_reserved
 
 Status = Literal["ok", "nodata", "nxdomain", "servfail", "timeout", "refused", "malformed", "lame"]
 STATUSES: tuple[str, ...] = ("ok", "nodata", "nxdomain", "servfail", "timeout", "refused",
@@ -417,71 +418,6 @@ async def lookup_domain(resolver: dns.asyncresolver.Resolver, domain: str, hosts
     return answers
 
 
-# -- reserved addresses ------------------------------------------------------------------------
-
-IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
-
-_RESERVED: tuple[tuple[str, str], ...] = (
-    # most specific first; (network, kind)
-    ("0.0.0.0/32", "unspecified"),
-    ("0.0.0.0/8", "reserved"),  # "this network"
-    ("10.0.0.0/8", "private"),
-    ("100.64.0.0/10", "cgnat"),
-    ("127.0.0.0/8", "loopback"),
-    ("169.254.0.0/16", "link-local"),
-    ("172.16.0.0/12", "private"),
-    ("192.0.0.0/24", "reserved"),  # IETF protocol assignments
-    ("192.0.2.0/24", "documentation"),
-    ("192.88.99.0/24", "reserved"),  # former 6to4 relay anycast
-    ("192.168.0.0/16", "private"),
-    ("198.18.0.0/15", "reserved"),  # benchmarking
-    ("198.51.100.0/24", "documentation"),
-    ("203.0.113.0/24", "documentation"),
-    ("224.0.0.0/4", "multicast"),
-    ("240.0.0.0/4", "reserved"),  # includes 255.255.255.255
-    ("::/128", "unspecified"),
-    ("::1/128", "loopback"),
-    ("64:ff9b:1::/48", "private"),  # local-use NAT64
-    ("64:ff9b::/96", "reserved"),  # NAT64 well-known prefix
-    ("100::/64", "reserved"),  # discard-only
-    ("2001::/23", "reserved"),  # IETF protocol assignments (Teredo, ORCHID, ...)
-    ("2001:db8::/32", "documentation"),
-    ("3fff::/20", "documentation"),
-    ("fc00::/7", "private"),  # unique local
-    ("fe80::/10", "link-local"),
-    ("fec0::/10", "reserved"),  # deprecated site-local
-    ("ff00::/8", "multicast"),
-)
-_RESERVED_NETS = tuple((ipaddress.ip_network(n), kind) for n, kind in _RESERVED)
-_GLOBAL_UNICAST6 = ipaddress.ip_network("2000::/3")
-
-
-def _address(ip: str | IPAddress) -> IPAddress:
-    """``ip`` parsed (``ValueError`` if it is not an address); IPv4-mapped IPv6 as IPv4."""
-    addr = ipaddress.ip_address(ip.strip() if isinstance(ip, str) else ip)
-    if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
-        return addr.ipv4_mapped
-    return addr
-
-
-def is_reserved(ip: str | IPAddress) -> str | None:
-    """The kind of special-purpose address ``ip`` is, or None for an ordinary public one.
-
-    Kinds: ``unspecified``, ``loopback``, ``private``, ``link-local``, ``cgnat``
-    (100.64.0.0/10), ``documentation``, ``multicast``, ``reserved`` (everything else the
-    IANA special-purpose registries set apart, and IPv6 outside 2000::/3). An explicit table,
-    so the answer does not depend on the Python version's ``ipaddress`` flags. IPv4-mapped
-    IPv6 addresses are judged as IPv4. Raises ``ValueError`` if ``ip`` is not an address.
-    """
-    addr = _address(ip)
-    for net, kind in _RESERVED_NETS:
-        if addr.version == net.version and addr in net:
-            return kind
-    if addr.version == 6 and addr not in _GLOBAL_UNICAST6:
-        return "reserved"
-    return None
-
-
 # -- Team Cymru --------------------------------------------------------------------------------
 
 
@@ -615,7 +551,7 @@ def parse_cymru_asn(txt: str) -> CymruAsn:
 def cymru_origin_name(ip: str | IPAddress) -> str:
     """The query name for ``ip``: reversed octets under ``origin.asn.cymru.com``, or all 32
     reversed nibbles under ``origin6.asn.cymru.com``."""
-    addr = _address(ip)
+    addr = as_address(ip)
     if addr.version == 4:
         return ".".join(reversed(str(addr).split("."))) + "." + CYMRU_ORIGIN4
     return ".".join(reversed(addr.exploded.replace(":", ""))) + "." + CYMRU_ORIGIN6
@@ -653,7 +589,7 @@ async def cymru_origin(resolver: dns.asyncresolver.Resolver, ip: str | IPAddress
     nothing usable came back (``malformed``). Raises ``ValueError`` if ``ip`` is not an
     address or is reserved (see :func:`is_reserved`): those are never looked up.
     """
-    addr = _address(ip)
+    addr = as_address(ip)
     kind = is_reserved(addr)
     if kind is not None:
         raise ValueError(f"{addr} is a {kind} address: not looked up")

@@ -73,6 +73,7 @@ from enrich.dns_lookup import RateLimiter, is_reserved
 from enrich.rdap_parse import NetworkInfo, parse_rdap_network
 from enrich.registration import clean_text, country_code, email_address, one_line
 from enrich.resolver import make_resolver
+from spiders.browser_privacy import BROWSER_USER_AGENT
 
 Status = Literal["ok", "reserved", "asn_failed", "rdap_failed", "timeout", "error"]
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -592,7 +593,7 @@ class HostingLookup:
                  timeout: float, workers: int = 8, cdn: CdnList | None = None, *,
                  retry_count: int = 1, rate_limit_timeout: float = 5.0, per_second: float = 20.0,
                  cache: NetworkCache | None = None, max_age: float = DEFAULT_MAX_AGE,
-                 failure_max_age: float = DEFAULT_FAILURE_MAX_AGE) -> None:
+                 failure_max_age: float = DEFAULT_FAILURE_MAX_AGE, user_agent: str | None = None) -> None:
         if workers < 1:
             raise ValueError("workers must be at least 1")
         if timeout <= 0:
@@ -609,6 +610,7 @@ class HostingLookup:
         self.cdn = cdn if cdn is not None else CdnList.load()
         self.cache = cache if cache is not None else NetworkCache(max_age)
         self.failure_max_age = failure_max_age
+        self.user_agent = user_agent or BROWSER_USER_AGENT  # RDAP over urllib says this, not Python-urllib
         self.sent: Counter[str] = Counter()
         self.outcomes: Counter[str] = Counter()
         self._context = _ssl_context(ca_bundle)
@@ -716,6 +718,7 @@ class HostingLookup:
     def _opener(self, recorder: _Recorder) -> OpenerDirector:
         """Only these handlers: no FTP/file/data, so nothing bypasses the proxy."""
         opener = OpenerDirector()
+        opener.addheaders = [("User-agent", self.user_agent)]
         handlers: list[Any] = [UnknownHandler(), _CountingHTTPHandler(recorder),
                                _CountingHTTPSHandler(recorder, self._context),
                                HTTPDefaultErrorHandler(), HTTPRedirectHandler(), HTTPErrorProcessor()]

@@ -27,6 +27,7 @@ from urllib.parse import quote, urlsplit
 from enrich.dns_lookup import RateLimiter
 from enrich.registration import normalise_domain, one_line
 from enrich.transport import HttpResponse, TransportError, http_get
+from spiders.browser_privacy import BROWSER_USER_AGENT
 
 DEFAULT_BOOTSTRAP = Path(__file__).resolve().parents[1] / "config" / "enrich" / "rdap_dns_bootstrap.json"
 IANA_DNS_BOOTSTRAP = "https://data.iana.org/rdap/dns.json"
@@ -220,9 +221,9 @@ class RdapClient:
             self._new_limiter = lambda: RateLimiter(concurrency, rate)
         self.max_retries = max_retries
         self.max_retry_wait = max_retry_wait
-        self.headers = {"Accept": ACCEPT}
-        if user_agent:
-            self.headers["User-Agent"] = user_agent
+        # [network] user_agent/attributable (NetworkConfig.effective_user_agent): a browser's
+        # by default, never the tool's name unless configured
+        self.headers = {"Accept": ACCEPT, "User-Agent": user_agent or BROWSER_USER_AGENT}
         self._sleep = sleep
         self._limiters: dict[str, RateLimiter] = {}
         self.sent: Counter[str] = Counter()

@@ -160,8 +160,8 @@ class Enricher:
     # --- phase 2: hosting ------------------------------------------------------------
 
     async def hosting_phase(self, ips_by_site: dict[int, set[str]]) -> None:
-        from enrich.dns_lookup import is_reserved
         from enrich.hosting import CdnList, HostingLookup
+        from storage.addresses import is_reserved
 
         all_ips = sorted({ip for ips in ips_by_site.values() for ip in ips})
         if not all_ips:
@@ -169,14 +169,20 @@ class Enricher:
         from collector.config import parse_duration
 
         net, enr = self.config.network, self.config.enrich
+        plan = plan_hosting(ips_by_site, getattr(enr, "max_addresses_per_site", 16), getattr(enr, "hosting_batch", 256))
+        ips_by_site = plan.chosen
+        looked_up = sorted({ip for ips in ips_by_site.values() for ip in ips})
+        self.counts["hosting/skipped_addresses"] += sum(plan.skipped.values())
+        self.counts["hosting/deferred_sites"] += len(plan.deferred)
         ttl = parse_duration(enr.network_ttl)
         lookup = HostingLookup(list(net.resolvers), net.proxy or None, net.ca_bundle or None, self.timeout,
-                               workers=enr.hosting_workers, cdn=CdnList.load(), max_age=ttl)
+                               workers=enr.hosting_workers, cdn=CdnList.load(), max_age=ttl,
+                               user_agent=net.effective_user_agent)
         await self._write(lambda s: self._seed_networks(s, lookup, ttl))
         # lookups within one /16 run one after another, so the second address of a network
         # is answered from the cache: one query per network, not per address
         try:
-            facts = list(await lookup.lookup_many(all_ips))
+            facts = list(await lookup.lookup_many(looked_up))
         finally:
             lookup.close()
         self.sent.update({f"hosting/{k}": v for k, v in lookup.sent.items()})
@@ -215,14 +221,20 @@ class Enricher:
 
             from storage.models import Site
 
-            names = dict(session.execute(select(Site.id, Site.domain).where(Site.id.in_(list(ips_by_site)))).all())
+            names = dict(session.execute(select(Site.id, Site.domain)
+                                         .where(Site.id.in_([*ips_by_site, *plan.deferred]))).all())
+            for sid, (total, skipped, why) in sorted(plan.skipped_detail().items()):
+                lookups.append({"service": "hosting", "target": names.get(sid, str(sid)), "outcome": "skipped",
+                                "detail": f"{skipped} of {total} addresses not looked up ({why})", "at": now})
             for sid, ips in ips_by_site.items():
                 bad = [ip for ip in ips if by_ip.get(ip) is not None and by_ip[ip].status not in ("ok", "reserved")]
                 if bad and self._path_down("hosting", [by_ip[ip].error for ip in bad]):
                     continue
                 cdn = sorted({by_ip[ip].cdn for ip in ips if by_ip.get(ip) is not None and by_ip[ip].cdn})
+                notes = [("behind " + ", ".join(cdn)) if cdn else "",
+                         f"{plan.skipped[sid]} addresses skipped" if plan.skipped.get(sid) else ""]
                 lookups.append(self._marker("hosting", names.get(sid, str(sid)), "partial" if bad else "ok",
-                                            ("behind " + ", ".join(cdn)) if cdn else None))
+                                            "; ".join(n for n in notes if n) or None))
             record_lookups(session, lookups, self.run_id)
 
         await self._write(write)
@@ -250,7 +262,7 @@ class Enricher:
         net, enr = self.config.network, self.config.enrich
         tls = ssl_context(net.ca_bundle or None)
         rdap = RdapClient(proxy=net.proxy or None, tls_context=tls, timeout=self.timeout, bootstrap=Bootstrap.load(),
-                          per_host=(max(1, int(enr.rdap_rate)), enr.rdap_rate), user_agent=net.user_agent)
+                          per_host=(max(1, int(enr.rdap_rate)), enr.rdap_rate), user_agent=net.effective_user_agent)
         whois = WhoisClient(proxy=net.proxy or None, timeout=self.timeout,
                             per_server=(max(1, int(enr.whois_rate)), enr.whois_rate))
         results: list[tuple[int, str, str | None, Any, str]] = []
@@ -341,7 +353,16 @@ class Enricher:
         got_one: set[int] = set()
         failures: dict[int, list[str | None]] = {}
 
+        from spiders.destinations import DestinationPolicy, parse_networks
+
+        destinations = DestinationPolicy(parse_networks(net.allow_destinations))
+
         async def one(site_id: int, host: str) -> None:
+            if (refused := destinations.host_refusal(host)) is not None:  # 10.0.0.1, localhost: never probed
+                lookups.append({"service": "tls", "target": host, "outcome": "error", "detail": refused[0],
+                                "at": _now()})
+                self.counts["tls/refused"] += 1
+                return
             async with limiter:
                 got = await fetch_certificate(host, 443, proxy=net.proxy or None, timeout=self.timeout)
             self.sent["tls"] += 1
@@ -387,6 +408,67 @@ class Enricher:
             done += 1
             if self.progress:
                 self.progress(phase, done, total)
+
+
+@dataclass
+class HostingPlan:
+    """Which addresses the hosting phase looks up, per site, within its caps."""
+
+    chosen: dict[int, list[str]]
+    """Site id -> the addresses looked up for it."""
+    total: dict[int, int]
+    """Site id -> how many addresses DNS gave it."""
+    skipped: dict[int, int]
+    """Site id -> addresses over ``[enrich] max_addresses_per_site``: never looked up."""
+    deferred: set[int]
+    """Sites that did not fit in this batch (``[enrich] hosting_batch``): left due for the next run."""
+    per_site: int = 16
+    batch: int = 256
+
+    def skipped_detail(self) -> dict[int, tuple[int, int, str]]:
+        """Site id -> (addresses, addresses not looked up, why), for every site with some skipped."""
+        out = {sid: (self.total[sid], n, f"[enrich] max_addresses_per_site = {self.per_site}")
+               for sid, n in self.skipped.items() if n}
+        for sid in self.deferred:
+            out[sid] = (self.total[sid], self.total[sid],
+                        f"[enrich] hosting_batch = {self.batch} was full; left due for the next run")
+        return out
+
+
+def _address_key(ip: str) -> tuple[int, int]:
+    import ipaddress
+
+    try:
+        addr = ipaddress.ip_address(ip)
+        return addr.version, int(addr)
+    except ValueError:
+        return 9, 0
+
+
+def plan_hosting(ips_by_site: dict[int, set[str]], per_site: int, batch: int) -> HostingPlan:
+    """At most ``per_site`` addresses of each site (the lowest, IPv4 first: the same ones
+    every run) and at most ``batch`` addresses in all; a site whose addresses do not fit in
+    the batch is deferred whole (at least one site is always looked up)."""
+    chosen: dict[int, list[str]] = {}
+    total: dict[int, int] = {}
+    skipped: dict[int, int] = {}
+    deferred: set[int] = set()
+    in_batch: set[str] = set()
+    for sid in sorted(ips_by_site):
+        ips = sorted(ips_by_site[sid], key=_address_key)
+        total[sid] = len(ips)
+        mine = ips[:per_site]
+        skipped[sid] = len(ips) - len(mine)
+        new = [ip for ip in mine if ip not in in_batch]
+        if len(in_batch) + len(new) > batch:
+            if in_batch:
+                deferred.add(sid)
+                continue
+            skipped[sid] += len(mine) - batch  # one site alone over the batch: its first ``batch``
+            mine = new = mine[:batch]
+        in_batch.update(new)
+        chosen[sid] = mine
+    return HostingPlan(chosen, total, skipped, deferred, per_site, batch)
 
 
 @dataclass

@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from typing import Literal
 from urllib.parse import unquote, urljoin, urlsplit
 
+from spiders.browser_privacy import BROWSER_USER_AGENT
+
 MAX_HEAD = 64 * 1024
 """Bytes allowed for a response's status line plus headers."""
 MAX_HEADERS = 200
@@ -407,7 +409,7 @@ async def http_get(url: str, *, proxy: str | None, tls_context: ssl.SSLContext |
     Raises :class:`TransportError` (one line): connection failures, timeouts, a head or body
     over its limit, HTTP that does not parse, too many redirects.
     """
-    sent_headers = {"User-Agent": "isop", "Accept": "*/*", **(headers or {})}
+    sent_headers = {"User-Agent": BROWSER_USER_AGENT, "Accept": "*/*", **(headers or {})}
     history: list[str] = []
     try:
         async with asyncio.timeout(timeout):

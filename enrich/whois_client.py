@@ -203,6 +203,11 @@ class WhoisClient:
         referral = parse_whois(text, name, server).referral_server
         if not referral or referral in (server, self.iana):
             return WhoisAnswer(name, "ok", text, server, tuple(chain), None, tuple(texts))
+        from spiders.destinations import DestinationPolicy
+
+        if (refused := DestinationPolicy().host_refusal(referral)) is not None:  # a hostile registry's referral
+            return WhoisAnswer(name, "ok", text, server, tuple(chain), f"referral not followed: {refused[0]}",
+                               tuple(texts))
         chain.append(referral)
         try:
             registrar_text = await self.ask(referral, name, tld)

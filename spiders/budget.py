@@ -6,11 +6,17 @@ budget, the per-site budget, or look like a trap — an over-long URL, a deep or
 path, too many query parameters, or too many URLs of the same *shape* on one site (the
 path with digit runs blanked and the query reduced to its sorted keys: an endless
 calendar or query permutations all share a few shapes).
+
+Before any of that, every request leaving the spider — re-renders and favicons too — must
+have a valid host name (:func:`storage.names.parse_host`: LDH labels, IDNA) and a URL no
+longer than ``ISOP_MAX_URL_LENGTH``, so nothing unusable reaches the scheduler's queue;
+the others are counted under ``isop/dropped/invalid_host`` and the first ones logged.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 from collections import Counter
 from urllib.parse import parse_qsl, urlsplit
@@ -22,6 +28,9 @@ from w3lib.url import canonicalize_url
 from storage.names import HostNameError, parse_host
 
 _DIGITS = re.compile(r"\d+")
+MAX_INVALID_LOGGED = 50
+"""Links to invalid hosts logged per crawl (all are counted)."""
+log = logging.getLogger("isop.budget")
 EXEMPT = "isop_budget_exempt"
 """Request meta key: already counted (a re-render, a retry of the same URL)."""
 
@@ -68,6 +77,7 @@ class CrawlBudget:
         self.per_site: Counter[str] = Counter()
         self.per_shape: Counter[tuple[str, str]] = Counter()
         self.seen: set[bytes] = set()
+        self.invalid_logged = 0
         self.crawler = None
 
     @classmethod
@@ -84,6 +94,16 @@ class CrawlBudget:
     def _drop(self, reason: str) -> None:
         self.stats.inc_value(f"isop/budget/{reason}")
 
+    def _invalid_host(self, request: Request, error: Exception, found_on: str | None) -> None:
+        """A link whose host is no host name (``<``, ``"``, empty labels, too long): never
+        requested; counted under ``isop/dropped/invalid_host``, the first ones logged."""
+        self.stats.inc_value("isop/dropped/invalid_host")
+        self.invalid_logged += 1
+        if self.invalid_logged <= MAX_INVALID_LOGGED:
+            log.info("dropped a link to an invalid host: %s (found on %s)%s", error,
+                     found_on or request.meta.get("isop_found_on") or "a start URL",
+                     "; further ones are only counted" if self.invalid_logged == MAX_INVALID_LOGGED else "")
+
     @staticmethod
     def _key(url: str) -> bytes:
         return hashlib.blake2b(canonicalize_url(url).encode(), digest_size=16).digest()
@@ -95,15 +115,19 @@ class CrawlBudget:
         except ValueError:
             return False
 
-    def admit(self, request: Request, allowed_sites: set[str] | None = None, site_pages: int | None = None) -> bool:
-        """Count ``request`` against the budgets; False when it must be dropped."""
-        if request.meta.get(EXEMPT):
-            return True
+    def admit(self, request: Request, allowed_sites: set[str] | None = None, site_pages: int | None = None,
+              found_on: str | None = None) -> bool:
+        """Count ``request`` (a link on ``found_on``) against the budgets; False when it must be dropped."""
         try:
             site = parse_host(urlsplit(request.url).hostname or "").domain
-        except HostNameError:
-            self._drop("bad_host")
+        except (HostNameError, ValueError) as e:
+            self._invalid_host(request, e, found_on)
             return False
+        if len(request.url) > self.max_url_length:  # even a re-render or a favicon: never queued
+            self._drop("trap/url_length")
+            return False
+        if request.meta.get(EXEMPT):
+            return True
         if allowed_sites is not None and site not in allowed_sites:
             self._drop("offsite")
             return False
@@ -148,16 +172,16 @@ class CrawlBudget:
 
     async def process_spider_output_async(self, response, result):
         async for o in result:
-            if not isinstance(o, Request) or self._admit_for_spider(o):
+            if not isinstance(o, Request) or self._admit_for_spider(o, response):
                 yield o
 
     def process_spider_output(self, response, result):
         for o in result:
-            if not isinstance(o, Request) or self._admit_for_spider(o):
+            if not isinstance(o, Request) or self._admit_for_spider(o, response):
                 yield o
 
-    def _admit_for_spider(self, request: Request) -> bool:
+    def _admit_for_spider(self, request: Request, response=None) -> bool:
         spider = self.crawler.spider if self.crawler else None
         allowed = getattr(spider, "allowed_sites", None)
         budget = getattr(spider, "site_page_budget", None)
-        return self.admit(request, allowed, budget)
+        return self.admit(request, allowed, budget, getattr(response, "url", None))

@@ -33,6 +33,12 @@ class PageItem:
     content_sha256: str | None = None
     rendered: bool = False
     truncated: bool = False
+    """The body was cut at ``[crawl] max_response_bytes`` (an oversized page, a
+    decompression bomb, an endless stream): ``body``, ``content_length`` and
+    ``content_sha256`` are the first bytes kept; the WARC record says ``WARC-Truncated: length``."""
+    wire_status: int | None = None
+    """A status outside 100-599 as the server sent it (``status`` is then None and
+    ``error`` says "malformed response"); the response is archived with it."""
     redirects: list[tuple[str, int]] = field(default_factory=list)
     """For a 3xx answer: ``[(Location, status)]``, where it sends the visitor. For a page
     reached through redirects that Scrapy followed (renders, favicons): the chain before
@@ -63,7 +69,12 @@ class DownloadItem:
     seen_at: datetime
     content_type: str | None = None
     size: int | None = None
+    """Bytes: the whole file's when known (Content-Length, Content-Range, or all read)."""
     sha256: str | None = None
+    """SHA-256 of the whole file, streamed; None when it was not read whole."""
+    truncated: bool = False
+    """Not hashed whole: larger than ``[crawl] hash_downloads_up_to``, or not servable in
+    ranges, or cut off by an error."""
 
 
 @dataclass

@@ -270,7 +270,8 @@ class EvidencePipeline:
             except OSError as e:
                 log.error("screenshot not written for %s: %s", item.url, e)
             return item
-        if isinstance(item, PageItem) and item.body is not None and item.status is not None:
+        if isinstance(item, PageItem) and item.body is not None and \
+                (item.status is not None or item.wire_status is not None):
             body, item.body = item.body, None
             try:
                 item.warc = await _in_thread(self.executor, self._write, item, body)
@@ -279,6 +280,9 @@ class EvidencePipeline:
                 item.error = (item.error or "") + f" evidence not written: {e.strerror or e}"[:200]
                 if e.errno in DISK_FULL:
                     await self._stop_for_full_disk(e)
+            except ValueError as e:  # something the writer refuses: the page is stored all the same
+                log.error("evidence not written for %s: %s", item.url, e)
+                item.error = ((item.error or "") + f" evidence not written: {e}")[:500]
         return item
 
     async def _stop_for_full_disk(self, e: OSError) -> None:
@@ -305,9 +309,11 @@ class EvidencePipeline:
 
     def _write(self, item: PageItem, body: bytes):
         status_reason = ""
+        status = item.status if item.status is not None else item.wire_status
         return self.writer.write_response(
-            url=item.final_url, status=item.status, reason=status_reason, headers=item.headers, body=body,
-            fetched_at=item.fetched_at, request_headers=item.request_headers or None, ip=item.ip)
+            url=item.final_url, status=status, reason=status_reason, headers=item.headers, body=body,
+            fetched_at=item.fetched_at, request_headers=item.request_headers or None, ip=item.ip,
+            truncated="length" if item.truncated else None)
 
     async def close_spider(self):
         from spiders.evidence import EvidenceError

@@ -49,6 +49,13 @@ def _shared_handler_class():
 
         Scrapy builds one download handler per URL scheme; scrapy-playwright's would each
         start their own Playwright driver and browser. The crawl needs one of each.
+
+        The browser is launched the way :mod:`spiders.browser_privacy` says: every scheme
+        through ``ISOP_PROXY``, Chromium's own services off, no name resolution of its own,
+        the crawl's ``USER_AGENT`` (the same as Scrapy's, in the headers, in
+        ``navigator.userAgent`` and in the client hints), and a fresh profile per context
+        whose preferences are written before the browser starts (a persistent context in a
+        temporary folder, removed when the handler closes).
         """
 
         @classmethod
@@ -56,14 +63,46 @@ def _shared_handler_class():
             shared = getattr(crawler, "_isop_playwright_handler", None)
             if shared is None:
                 shared = cls(crawler)
+                shared._isop_configure(crawler.settings)
                 crawler._isop_playwright_handler = shared
             return shared
+
+        def _isop_configure(self, settings) -> None:
+            from spiders import browser_privacy
+
+            self._isop_user_agent = settings.get("USER_AGENT") or None
+            self._isop_profiles: list[str] = []
+            self.config.launch_options = browser_privacy.launch_options(
+                self.config.launch_options, settings.get("ISOP_PROXY") or None, self._isop_user_agent)
+
+        async def _create_browser_context(self, name, context_kwargs, spider=None):
+            import asyncio
+            import tempfile
+
+            from spiders import browser_privacy
+
+            kwargs = dict(context_kwargs or {})
+            if self._isop_user_agent:
+                kwargs.setdefault("user_agent", self._isop_user_agent)
+            if not kwargs.get("user_data_dir"):
+                profile = await asyncio.to_thread(tempfile.mkdtemp, prefix="isop-chromium-")
+                self._isop_profiles.append(profile)
+                await asyncio.to_thread(browser_privacy.write_profile, profile)
+                kwargs = {**self.config.launch_options, **kwargs, "user_data_dir": profile}
+            return await super()._create_browser_context(name, kwargs, spider)
 
         async def close(self) -> None:
             if getattr(self, "_isop_closed", False):
                 return
             self._isop_closed = True
-            await super().close()
+            try:
+                await super().close()
+            finally:
+                import asyncio
+                import shutil
+
+                for profile in getattr(self, "_isop_profiles", ()):
+                    await asyncio.to_thread(shutil.rmtree, profile, True)
 
     return SharedPlaywrightHandler
 

@@ -20,6 +20,7 @@ from twisted.python.failure import Failure
 
 from spiders.analysis import Analyser, PageFacts, default_workers
 from spiders.budget import EXEMPT
+from spiders.depth import SAME_DEPTH
 from spiders.hopping import numbered_successors, same_brand
 from spiders.items import (
     DownloadItem,
@@ -30,6 +31,7 @@ from spiders.items import (
 )
 from spiders.page import decode, is_html
 from spiders.render import render_meta
+from spiders.truncation import cut, truncated
 from storage.names import HostNameError, parse_host
 
 DOWNLOAD_EXTENSIONS = frozenset(
@@ -38,8 +40,6 @@ DOWNLOAD_EXTENSIONS = frozenset(
 FOLLOW_KINDS = ("anchor", "iframe", "redirect", "js")
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 MAX_VISIBLE_TEXT = 300_000
-HASH_DOWNLOADS_UP_TO = 1_048_576
-"""Downloads no larger than this are hashed (the bytes are never kept)."""
 
 
 NO_CRAWL_FILE = Path(__file__).resolve().parents[1] / "config" / "crawl" / "no_crawl.txt"
@@ -80,8 +80,11 @@ def extension_of(url: str) -> str:
 class SiteSpider(scrapy.Spider):
     """``scrapy crawl discover -a seeds=FILE`` or ``scrapy crawl discover -a url=URL``.
 
-    Spider arguments: ``seeds`` (a seed file), ``urls`` (comma-separated), ``url`` (one
-    site: a targeted crawl). Everything else comes from settings (``ISOP_*``).
+    Spider arguments: ``seeds`` (a seed file), ``urls`` (a list, or one string of URLs
+    separated by white space or new lines: never by commas, which URLs contain), ``url``
+    (one site: a targeted crawl). Everything else comes from settings (``ISOP_*``). A seed
+    that is not a crawlable URL is skipped with a warning (``isop/seeds/skipped``); the
+    others are still crawled.
     """
 
     name = "discover"
@@ -94,7 +97,7 @@ class SiteSpider(scrapy.Spider):
         if url:
             start.append(url)
         if urls:
-            start.extend(u.strip() for u in (urls.split(",") if isinstance(urls, str) else urls) if u.strip())
+            start.extend(u.strip() for u in (urls.split() if isinstance(urls, str) else urls) if u.strip())
         if seeds:
             from collector.seeds import read_seed_file
 
@@ -107,6 +110,7 @@ class SiteSpider(scrapy.Spider):
         self.sites_seen: set[str] = set()
         self.probed_stems: set[str] = set()
         self.rendered = 0
+        self.hash_bytes_read = 0
         self.rendered_per_site: dict[str, int] = {}
         self.resume_run = int(resume_run) if resume_run else None
         self.done: set[str] = set()
@@ -136,12 +140,28 @@ class SiteSpider(scrapy.Spider):
         if self.resume_run:
             frontier = await self._load_resume_state()
         for url in self.start_urls:
-            if url not in self.done:
-                yield self.page_request(url, priority=100, seed=True)
+            if url not in self.done and (request := self._seed_request(url)) is not None:
+                yield request
         for url, depth in frontier:
-            request = self.page_request(url, depth=depth)
+            try:
+                request = self.page_request(url, depth=depth)
+            except ValueError as e:  # a stored link Scrapy cannot request: skip it, keep the rest
+                self.logger.warning("not resuming %r: %s", url[:200], e)
+                continue
             if request is not None:
                 yield request
+
+    def _seed_request(self, url: str) -> scrapy.Request | None:
+        """The request for one seed; None (a warning and ``isop/seeds/skipped``) for a seed
+        that is not a crawlable URL, so one bad seed never aborts the others."""
+        from collector.seeds import check_url
+
+        try:
+            return self.page_request(check_url(url), priority=100, seed=True)
+        except (ValueError, TypeError) as e:
+            self.logger.warning("seed %r skipped: %s", str(url)[:200], e)
+            self.crawler.stats.inc_value("isop/seeds/skipped")
+            return None
 
     async def _load_resume_state(self) -> list[tuple[str, int]]:
         """What an interrupted run already stored, and the links it had not yet fetched."""
@@ -198,7 +218,11 @@ class SiteSpider(scrapy.Spider):
 
     async def _parse(self, response: Response):
         fetched_at = now()
-        request_url = (response.meta.get("redirect_urls") or [response.url])[0]
+        asked = response.url
+        if response.meta.get("isop_rendered"):  # the browser's DOM: no downloader cap on it
+            response = cut(response, self.settings.getint("DOWNLOAD_MAXSIZE"))
+            asked = response.request.url  # the browser follows redirects itself: keep where it began
+        request_url = (response.meta.get("redirect_urls") or [asked])[0]
         redirects = list(zip(response.meta.get("redirect_urls", []),
                              response.meta.get("redirect_reasons", []), strict=False))
         item = PageItem(
@@ -211,8 +235,15 @@ class SiteSpider(scrapy.Spider):
             request_headers=[(k.decode("latin-1"), v.decode("latin-1"))
                              for k, vs in response.request.headers.items() for v in vs],
             body=response.body, ip=str(response.ip_address) if response.ip_address else None,
+            truncated=bool(truncated(response)),
         )
         final_site = site_of(response.url)
+        if not 100 <= response.status <= 599:  # not HTTP: archived as it came, never analysed
+            self.crawler.stats.inc_value("isop/errors/malformed_status")
+            item.status, item.wire_status = None, response.status
+            item.error = f"malformed response: HTTP status {response.status} outside 100-599"
+            yield item
+            return
         if response.status in REDIRECT_STATUSES and not item.rendered:
             for out in self._redirected(response, item):
                 yield out
@@ -221,6 +252,8 @@ class SiteSpider(scrapy.Spider):
             if (old_site := site_of(old)) and final_site and old_site != final_site:
                 yield RelationItem(old_site, final_site, "redirect", fetched_at, old)
                 self._allow(final_site)
+        if not item.redirects and response.meta.get("isop_chain"):  # the end of a chain: where it began
+            item.redirects = [(u, int(st)) for u, st in response.meta["isop_chain"]]
 
         if not is_html(response):
             yield item
@@ -245,7 +278,7 @@ class SiteSpider(scrapy.Spider):
             self.rendered_per_site[final_site] = self.rendered_per_site.get(final_site, 0) + 1
             self.crawler.stats.inc_value("isop/render/requests")
             yield scrapy.Request(response.url, callback=self.parse, errback=self.failed, dont_filter=True,
-                                 priority=50, meta={**render_meta(), "isop_rendered": True, EXEMPT: True,
+                                 priority=50, meta={**render_meta(), "isop_rendered": True, EXEMPT: True, SAME_DEPTH: True,
                                                     "depth": response.meta.get("depth", 0),
                                                     "isop_plain_links": [lnk.url for lnk in links]})
 
@@ -295,20 +328,35 @@ class SiteSpider(scrapy.Spider):
         """A 3xx answer is recorded where it happens: a page of its own (archived with its
         headers), the hop when it leaves the site, and the target scheduled at the same
         depth, whatever then happens to it (already crawled, a duplicate, over a budget)."""
-        location = _header(response, b"Location")
+        raw_location = response.headers.get(b"Location")  # whole: _header keeps 200 characters, a cut URL is another
+        location = raw_location.decode("latin-1") if raw_location else None
         target = response.urljoin(location.strip()) if location else None
         if not target or not target.startswith(("http://", "https://")):
             yield item
             return
         item.redirects = [(target, response.status)]
+        # The hops that led here ride along (request meta): a target that repeats one of them
+        # is a loop, a chain over REDIRECT_MAX_TIMES is given up; either is recorded on this
+        # last hop's page, with every URL and status seen.
+        chain = [*response.meta.get("isop_chain", ()), (response.url, response.status)]
+        hops = len(chain)
+        most = self.settings.getint("REDIRECT_MAX_TIMES", 10)
+        if target in {u for u, _s in chain}:
+            item.error = f"redirect loop: {_chain_text(chain, target)}"[:500]
+            self.crawler.stats.inc_value("isop/redirects/loops")
+        elif hops > most:
+            item.error = f"redirect chain longer than {most}: {_chain_text(chain, target)}"[:500]
+            self.crawler.stats.inc_value("isop/redirects/too_long")
         yield item
         here, there = site_of(response.url), site_of(target)
         if here and there and here != there:
             yield RelationItem(here, there, "redirect", item.fetched_at, response.url)
             self._allow(there)
-        hops = response.meta.get("isop_redirects", 0) + 1
         self.crawler.stats.inc_value("isop/redirects/seen")
-        if hops > self.settings.getint("REDIRECT_MAX_TIMES", 10) or target in self.done:
+        if item.error or target in self.done:
+            return
+        if len(target) > self.settings.getint("ISOP_MAX_URL_LENGTH", 1024):  # as the budget does for links
+            self.crawler.stats.inc_value("isop/budget/trap/url_length")
             return
         if host_matches(urlsplit(target).hostname or "", self.no_crawl):
             self.crawler.stats.inc_value("isop/budget/no_crawl")
@@ -316,7 +364,8 @@ class SiteSpider(scrapy.Spider):
         request = scrapy.Request(target, callback=self.parse, errback=self.failed,
                                  priority=response.request.priority + 1,
                                  meta={"isop_seed": response.meta.get("isop_seed", False), "dont_redirect": True,
-                                       "isop_redirects": hops, "depth": response.meta.get("depth", 0)})
+                                       "isop_redirects": hops, "isop_chain": [list(h) for h in chain],
+                                       "depth": response.meta.get("depth", 0)})
         self.crawler.engine.crawl(request)  # past the spider middlewares, as Scrapy's own redirects
 
     def _allow(self, site: str | None) -> None:
@@ -362,6 +411,10 @@ class SiteSpider(scrapy.Spider):
 
         if failure.check(EgressUnreachable):  # our way out failed: not a fact about the site
             self.crawler.stats.inc_value("isop/egress/dropped")
+            return
+        from spiders.site_time import NotSent
+
+        if failure.check(NotSent):  # never sent (a site's time budget, the crawl stopping): counted there
             return
         request = failure.request
         message = failure.getErrorMessage() or failure.type.__name__
@@ -410,22 +463,32 @@ class SiteSpider(scrapy.Spider):
 
     # --- downloads: metadata and hash, never the bytes ------------------------------------
 
-    def download_head(self, response: Response):
+    async def download_head(self, response: Response) -> list:
+        """A file link answered a HEAD: hash the file by streaming it in ranges (never kept,
+        never run; :mod:`spiders.download_hash`), up to ``ISOP_HASH_DOWNLOADS_UP_TO`` bytes,
+        or record that it was cut. A server that refuses HEAD (405, 501) is asked with GET."""
+        from spiders.download_hash import hash_download
+
         size = _int(_header(response, b"Content-Length"))
         ctype = _header(response, b"Content-Type")
-        if size is not None and size <= HASH_DOWNLOADS_UP_TO and response.status < 400:
-            yield scrapy.Request(response.url, callback=self.download_hash, errback=self.download_failed,
-                                 dont_filter=True, priority=-10,
-                                 meta={EXEMPT: True, "download_maxsize": HASH_DOWNLOADS_UP_TO,
-                                       "isop_found_on": response.meta["isop_found_on"],
-                                       "handle_httpstatus_all": True})
-            return
-        yield DownloadItem(response.url, response.meta["isop_found_on"], now(), ctype, size)
-
-    def download_hash(self, response: Response):
-        yield DownloadItem(response.url, response.meta["isop_found_on"], now(),
-                           _header(response, b"Content-Type"), len(response.body),
-                           hashlib.sha256(response.body).hexdigest() if response.status < 400 else None)
+        found_on = response.meta["isop_found_on"]
+        if response.status >= 400 and response.status not in (405, 501):
+            return [DownloadItem(response.url, found_on, now(), ctype, size)]
+        if response.status >= 400:
+            size = ctype = None
+        limit = self.settings.getint("ISOP_HASH_DOWNLOADS_UP_TO", 200 * 1024 * 1024)
+        left = self.settings.getint("ISOP_HASH_BUDGET_BYTES", 2 * 1024**3) - self.hash_bytes_read
+        if left <= 0 or (size is not None and size <= limit and size > left):
+            # the crawl's hashing traffic is spent: what the headers say, recorded as cut
+            self.crawler.stats.inc_value("isop/downloads/over_budget")
+            return [DownloadItem(response.url, found_on, now(), ctype, size, None, True)]
+        result = await hash_download(self.crawler, response.url, min(limit, left), size)
+        self.hash_bytes_read += result.read
+        self.crawler.stats.inc_value("isop/downloads/cut" if result.truncated else "isop/downloads/hashed")
+        if result.truncated:
+            self.logger.info("download %s not hashed whole: %s", response.url, result.reason)
+        return [DownloadItem(response.url, found_on, now(), result.content_type or ctype,
+                             result.size if result.size is not None else size, result.sha256, result.truncated)]
 
     def download_failed(self, failure: Failure):
         request = failure.request
@@ -461,6 +524,15 @@ async def resolve_live(names: list[str], resolvers: list[str], timeout: float) -
         raise ResolversUnreachable(f"the resolvers {', '.join(resolvers) or '(system)'} did not answer "
                                    f"({len(names)} names asked)")
     return {n for n, _a in results if n}
+
+
+def _chain_text(chain: list, target: str, room: int = 480) -> str:
+    """``a (301) -> b (302) -> target``, the middle hops elided when it would not fit ``room``."""
+    hops = [f"{u} ({s})" for u, s in chain]
+    text = " -> ".join([*hops, target])
+    if len(text) > room and len(hops) > 4:
+        text = " -> ".join([*hops[:2], f"... {len(hops) - 4} more ...", *hops[-2:], target])
+    return text
 
 
 def _header(response: Response, name: bytes) -> str | None:

@@ -74,6 +74,8 @@ def _status_of(page: Any, site_domain: str) -> tuple[str, str] | None:
     path = urlsplit(page.url).path
     if path not in ("", "/"):
         return None
+    if page.status is None and (page.error or "").startswith("RefusedDestination"):
+        return None  # never fetched (spiders/destinations.py): says nothing about the site
     if page.status is None or page.status >= 500:
         return "down", (page.error or f"HTTP {page.status}")[:200]
     if 300 <= page.status < 400:  # a 3xx recorded at the response: where it sends visitors
@@ -149,6 +151,7 @@ def write_batch(session: Session, run_id: int | None, batch: CrawlBatch, seen_at
             "content_type": page.content_type, "content_length": page.content_length,
             "content_sha256": page.content_sha256, "title": page.title, "language": page.language,
             "rendered": page.rendered, "redirects": [list(r) for r in page.redirects],
+            "truncated": bool(getattr(page, "truncated", False)),
             "warc_file": getattr(warc, "file", None), "warc_record_id": getattr(warc, "record_id", None),
             "warc_offset": getattr(warc, "offset", None), "warc_length": getattr(warc, "length", None),
             "signals": [[g.name, g.category, g.weight, g.detail] for g in page.signals]
@@ -189,6 +192,7 @@ def write_batch(session: Session, run_id: int | None, batch: CrawlBatch, seen_at
     upsert(session, Download, [{
         "site_id": site_id(host_of(d.found_on) or host_of(d.url)), "url": d.url, "url_sha256": sha256_text(d.url),
         "content_type": d.content_type, "size": d.size, "sha256": d.sha256, "found_on": d.found_on,
+        "truncated": bool(getattr(d, "truncated", False)),
         "fingerprint": fingerprint({"t": d.content_type, "s": d.size, "h": d.sha256}),
         "first_seen": d.seen_at, "last_seen": d.seen_at,
     } for d in batch.downloads if site_id(host_of(d.found_on) or host_of(d.url)) is not None],

@@ -16,7 +16,11 @@ Columns (``COLUMNS``), from a site record (``storage/export.py``):
 Unknown values are empty cells. Every cell is quoted (so a ``;`` in a value does not split it
 in spreadsheets that take ``;`` as the separator), and, as OWASP advises against CSV (formula)
 injection, any cell or joined element starting with ``=``, ``+``, ``-``, ``@``, a tab or a
-carriage return gets a leading ``'``: scraped strings are hostile. Open the file as UTF-8.
+carriage return gets a leading ``'``: scraped strings are hostile (:func:`safe_cell`, which
+every CSV writer in isop uses, ``isop sites --format csv`` too). The export keeps the text
+as stored otherwise; the listings printed on a terminal (``isop sites --format csv``) also
+show control and bidi characters escaped (``cell(value, terminal=True)``). Open the file as
+UTF-8.
 """
 
 from __future__ import annotations
@@ -24,6 +28,8 @@ from __future__ import annotations
 import csv
 from collections.abc import Iterable
 from typing import Any, TextIO
+
+from storage.safe_text import inert
 
 COLUMNS = ("domain", "is_piracy", "category", "score", "status", "first_seen", "last_seen", "redirects_to",
            "related_domains", "cluster", "ips", "asns", "hosting_countries", "hosting_orgs", "hosting_abuse",
@@ -37,16 +43,24 @@ def safe_cell(value: str) -> str:
     return "'" + value if value.startswith(FORMULA_STARTS) else value
 
 
-def _text(value: Any) -> str:
+def cell(value: Any, terminal: bool = False) -> str:
+    """Any value as a defused CSV cell: empty for None, ``true``/``false``, a formula-leading
+    value quoted with ``'``; with ``terminal``, control and bidi characters shown escaped
+    (:func:`storage.safe_text.inert`) first."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    return safe_cell(str(value))
+    return safe_cell(inert(value) if terminal else str(value))
+
+
+def joined_cell(values: Iterable[Any], separator: str = "; ", terminal: bool = False) -> str:
+    """Several values in one cell, each element and the whole defused."""
+    return safe_cell(separator.join(cell(v, terminal) for v in values))
 
 
 def _joined(values: Iterable[Any], separator: str = ";") -> str:
-    distinct = dict.fromkeys(_text(v) for v in values if v is not None and v != "")
+    distinct = dict.fromkeys(cell(v) for v in values if v is not None and v != "")
     return safe_cell(separator.join(distinct))
 
 
@@ -56,29 +70,29 @@ def row(record: dict) -> list[str]:
     whois = record.get("whois") or {}
     tls = record.get("tls") or {}
     values = {
-        "domain": _text(record.get("domain")),
-        "is_piracy": _text(record.get("is_piracy")),
-        "category": _text(record.get("category")),
-        "score": _text(record.get("score")),
-        "status": _text(record.get("status")),
-        "first_seen": _text(record.get("first_seen")),
-        "last_seen": _text(record.get("last_seen")),
-        "redirects_to": _text(record.get("redirects_to")),
+        "domain": cell(record.get("domain")),
+        "is_piracy": cell(record.get("is_piracy")),
+        "category": cell(record.get("category")),
+        "score": cell(record.get("score")),
+        "status": cell(record.get("status")),
+        "first_seen": cell(record.get("first_seen")),
+        "last_seen": cell(record.get("last_seen")),
+        "redirects_to": cell(record.get("redirects_to")),
         "related_domains": _joined(record.get("related_domains") or []),
-        "cluster": _text(record.get("cluster")),
+        "cluster": cell(record.get("cluster")),
         "ips": _joined(h.get("ip") for h in hosting),
         "asns": _joined(f"AS{h['asn']}" for h in hosting if h.get("asn") is not None),
         "hosting_countries": _joined(h.get("country") for h in hosting),
         "hosting_orgs": _joined(h.get("org") for h in hosting),
         "hosting_abuse": _joined(h.get("abuse_email") for h in hosting),
         "cdn": _joined(h.get("cdn") for h in hosting),
-        "registrar": _text(whois.get("registrar")),
-        "created": _text(whois.get("created")),
-        "expires": _text(whois.get("expires")),
+        "registrar": cell(whois.get("registrar")),
+        "created": cell(whois.get("created")),
+        "expires": cell(whois.get("expires")),
         "nameservers": _joined(whois.get("nameservers") or []),
-        "registrar_abuse": _text(whois.get("abuse_email")),
-        "tls_sha256": _text(tls.get("sha256")),
-        "tls_issuer": _text(tls.get("issuer")),
+        "registrar_abuse": cell(whois.get("abuse_email")),
+        "tls_sha256": cell(tls.get("sha256")),
+        "tls_issuer": cell(tls.get("issuer")),
         "indicators": _joined(f"{i['type']}:{i['value']}" for i in record.get("indicators") or []),
         "signals": _joined(record.get("signals") or [], " | "),
     }

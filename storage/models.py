@@ -24,6 +24,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -197,6 +198,10 @@ class Page(Base):
     signals: Mapped[list | None] = mapped_column(default=None)
     """The classifier's signals on this page, [name, category, weight, detail] each; None
     for pages that were not analysed (failures, redirects, files)."""
+    truncated: Mapped[bool] = mapped_column(default=False, server_default=false())
+    """The response was cut at ``[crawl] max_response_bytes`` (an oversized page, a
+    decompression bomb, an endless stream): the first bytes are kept, archived with
+    ``WARC-Truncated: length``, and ``content_sha256``/``content_length`` are theirs."""
 
 
 class Link(Base):
@@ -229,6 +234,9 @@ class Download(Base, Observed):
     sha256: Mapped[str | None] = mapped_column(String(64))
     fingerprint: Mapped[str] = mapped_column(String(64))
     found_on: Mapped[str | None] = mapped_column(Text)
+    truncated: Mapped[bool] = mapped_column(default=False, server_default=false())
+    """Not hashed whole: larger than ``[crawl] hash_downloads_up_to``, or the server would
+    not serve it in ranges (``sha256`` is then empty, ``size`` what is known)."""
 
 
 class Classification(Base):

@@ -3,7 +3,7 @@
 The hosting provider with its abuse contact, the registrar with its abuse contact, the CDN
 in front if any, the classification's reasons, and the evidence: the pages as captured
 (URL, time, content SHA-256, WARC file and record with the file's SHA-256) and the
-screenshot. :func:`to_markdown` escapes every scraped string.
+screenshot. :func:`to_markdown` escapes every scraped string (:func:`md`).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from storage.models import Classification, EvidenceFile, Page, Site
 from storage.queries import site_profiles
+from storage.safe_text import inert
 
 MAX_PAGES = 10
 
@@ -70,13 +71,21 @@ def takedown_packet(session: Session, domain: str, max_pages: int = MAX_PAGES) -
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
 """Markdown that can act inside a line: emphasis, code, links, tables (<, > and & are entities)."""
+_MD_LEADING = re.compile(r"^(?:[#+=-]|\d+[.)])")
+"""What would start a heading, a list or a setext underline where a value begins a line or a
+list item (``- {value}``)."""
 
 
 def md(text: Any) -> str:
-    """A scraped string made inert in Markdown (and HTML rendered from it), on one line."""
-    value = " ".join(str(text).split()) if text is not None else "-"
+    """A scraped string made inert in Markdown (and HTML rendered from it), on one line:
+    control and bidi characters shown as ``\\x1b`` (:func:`storage.safe_text.inert`),
+    HTML's ``& < >`` as entities, Markdown's inline and line-start syntax escaped."""
+    if text is None:
+        return "-"
+    value = inert(" ".join(str(text).split()))
     value = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return _MD_SPECIAL.sub(r"\\\1", value)
+    value = _MD_SPECIAL.sub(r"\\\1", value)
+    return _MD_LEADING.sub(lambda m: m.group()[:-1] + "\\" + m.group()[-1], value)
 
 
 def evidence_md(e: dict, captured: Any, status: Any = None) -> str:

@@ -8,27 +8,16 @@ import json
 import re
 
 import pytest
+from cli_store import store_runner
 from click.testing import CliRunner
-from test_export import build_store
 
 from collector.cli import cli
-from storage.db import open_engine, session_factory
+from storage.db import open_engine
 
 
 @pytest.fixture
 def runner(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("ISOP_CONFIG", raising=False)
-    url = f"sqlite:///{tmp_path / 'isop.db'}"
-    monkeypatch.setenv("ISOP_STORAGE_URL", url)
-    runner = CliRunner()
-    assert runner.invoke(cli, ["db", "upgrade"]).exit_code == 0
-    engine = open_engine(url)
-    with session_factory(engine)() as s:
-        build_store(s)
-        s.commit()
-    engine.dispose()
-    return runner
+    return store_runner(tmp_path, monkeypatch)
 
 
 def test_site_dossier_in_three_formats(runner, tmp_path):

@@ -9,7 +9,7 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from click.testing import CliRunner
+from cli_store import store_runner
 from test_export import T0, T1, build_store
 
 from collector.cli import cli
@@ -92,19 +92,7 @@ def test_parsers_give_one_line_errors():
 
 
 def test_cli_filters(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("ISOP_CONFIG", raising=False)
-    url = f"sqlite:///{tmp_path / 'isop.db'}"
-    monkeypatch.setenv("ISOP_STORAGE_URL", url)
-    runner = CliRunner()
-    assert runner.invoke(cli, ["db", "upgrade"]).exit_code == 0
-    from storage.db import open_engine
-
-    engine = open_engine(url)
-    with session_factory(engine)() as s:
-        build_store(s)
-        s.commit()
-    engine.dispose()
+    runner = store_runner(tmp_path, monkeypatch)
 
     result = runner.invoke(cli, ["sites", "--country", "pa", "--asn", "AS209588", "--format", "json"])
     assert result.exit_code == 0, result.output

@@ -12,6 +12,10 @@ It listens on loopback and routes every request by host name to an in-process se
 
 A host no service owns gets ``502 Bad Gateway``. The proxy NEVER opens an outbound
 connection: everything it answers is made in this process.
+
+Every CONNECT and every HTTP request (inside tunnels too) is kept in :attr:`SandboxProxy.log`,
+a bounded record of who asked for what with which headers: tests read it to check what a
+client sent (only the hosts it should, the User-Agent it should).
 """
 
 from __future__ import annotations
@@ -22,9 +26,11 @@ import ipaddress
 import logging
 import re
 import ssl
+import threading
 import time
+from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Protocol
 from urllib.parse import urlsplit
@@ -73,6 +79,44 @@ class BadRequest(Exception):
     def __init__(self, message: str, status: int = 400) -> None:
         super().__init__(message)
         self.status = status
+
+
+@dataclass(frozen=True)
+class Seen:
+    """One request as the proxy received it: a ``CONNECT`` or an HTTP request (``kind``
+    "connect" or "http"; ``tunnel`` True for a request inside a CONNECT tunnel)."""
+
+    kind: str
+    method: str
+    host: str
+    port: int
+    target: str
+    headers: dict[str, str] = field(default_factory=dict)
+    tunnel: bool = False
+
+
+class RequestLog:
+    """The last ``maxlen`` requests the proxy received, safe to read from another thread."""
+
+    def __init__(self, maxlen: int = 5_000) -> None:
+        self._items: deque[Seen] = deque(maxlen=maxlen)
+        self._lock = threading.Lock()
+
+    def add(self, seen: Seen) -> None:
+        with self._lock:
+            self._items.append(seen)
+
+    def entries(self) -> list[Seen]:
+        with self._lock:
+            return list(self._items)
+
+    def hosts(self) -> set[str]:
+        """Every host asked for, by CONNECT or by an HTTP request."""
+        return {e.host for e in self.entries()}
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
 
 
 @dataclass
@@ -206,6 +250,8 @@ class SandboxProxy:
         self._whois_hosts = {h.lower() for h in whois.hosts()} if whois else set()
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task] = set()
+        self.log = RequestLog()
+        """What clients asked for (see :class:`Seen`)."""
         self.host = "127.0.0.1"
         self.port = 0
 
@@ -353,6 +399,7 @@ class SandboxProxy:
         except ValueError as e:
             await self._send_error(writer, 400, str(e), close=True)
             return False
+        self.log.add(Seen("http", head.method, host, port, target, dict(head.headers), tunnel_host is not None))
         request = Request(method=head.method, scheme=scheme, host=host, port=port,
                           target=target, headers=head.headers, body=body)
         handler = self.handler_for(host)
@@ -381,6 +428,7 @@ class SandboxProxy:
         except ValueError:
             await self._send_error(writer, 400, "CONNECT needs host:port", close=True)
             return
+        self.log.add(Seen("connect", "CONNECT", host, port, head.target, dict(head.headers)))
         mode = self.tunnel_mode(host, port)
         log.debug("CONNECT %s:%d -> %s", host, port, mode or "502")
         if mode is None:

@@ -14,6 +14,8 @@ import calendar
 import datetime as dt
 import html
 import os
+import time
+from collections import deque
 from collections.abc import AsyncIterator
 from http import HTTPStatus
 from pathlib import Path
@@ -68,6 +70,9 @@ CALENDAR_VIEWS = ("month", "week", "day", "list")
 CALENDAR_SORTS = ("date", "title", "asc", "desc")
 BIGSITE_PER_INDEX = 100
 BIGSITE_LINKS = 5
+COOKIE_LOG = 10_000
+TRICKLE_SECONDS = 1.0
+"""A ``trickle`` route sends one byte this often (``?ms=N`` on the URL: every N ms)."""
 
 
 def content_type_for(name: str) -> str:
@@ -113,6 +118,10 @@ class WebService:
         self._files: dict[str, dict[str, Path]] = {
             host: _index_files(site.root) for host, site in self._sites.items()}
         self._cache: dict[Path, bytes] = {}
+        self.cookies: deque[tuple[str, str]] = deque(maxlen=COOKIE_LOG)
+        """(URL, Cookie header) of the latest requests that sent cookies: what tests check."""
+        self.requests: deque[tuple[float, str]] = deque(maxlen=COOKIE_LOG)
+        """(time.monotonic(), URL) of the latest requests: when tests need to know what came when."""
 
     def hosts(self) -> set[str]:
         """Host names this service answers for."""
@@ -138,6 +147,9 @@ class WebService:
         site = self.site(request.host)
         if site is None:
             return error_page(502, f"no web site at {request.host}")
+        self.requests.append((time.monotonic(), request.url))
+        if "cookie" in request.headers:
+            self.cookies.append((request.url, request.headers["cookie"]))
         response = await self._answer(site, request)
         if site.headers:
             response.headers.extend(site.headers)
@@ -226,7 +238,10 @@ class WebService:
 
     def _generate(self, route: Route, request: Request) -> Response:
         generator = {"calendar": calendar_page, "bigsite": bigsite_page,
-                     "huge": huge_page}.get(route.generator)
+                     "huge": huge_page, "trickle": trickle_page,
+                     "cookie_flood": cookie_flood_page, "endless": endless_page,
+                     "gzipbomb": gzip_bomb_page, "download": download_file,
+                     "download-noranges": download_file_without_ranges}.get(route.generator)
         if generator is None:
             return error_page(500, f"unknown generator {route.generator!r}")
         return generator(route, request)
@@ -383,3 +398,129 @@ async def _huge_body(size: int) -> AsyncIterator[bytes]:
         remaining -= len(piece)
         yield piece
     yield tail
+
+
+def trickle_page(route: Route, request: Request) -> Response:
+    """A slow site: the headers at once, then one byte of HTML a second (``?ms=N``: every N
+    ms), ``route.bytes`` bytes in all (0: for ever)."""
+    try:
+        every = max(float(request.query.get("ms", [""])[0]) / 1000, 0.001)
+    except ValueError:
+        every = TRICKLE_SECONDS
+    return Response(200, [("Content-Type", "text/html; charset=utf-8")], _trickle_body(max(route.bytes, 0), every))
+
+
+async def _trickle_body(size: int, every: float) -> AsyncIterator[bytes]:
+    text = b"<!DOCTYPE html>\n<html><head><title>Slow page</title></head><body>\n<p>" + b"loading " * 64
+    sent = 0
+    while not size or sent < size:
+        yield text[sent % len(text):sent % len(text) + 1]
+        sent += 1
+        await asyncio.sleep(every)
+
+
+def cookie_flood_page(route: Route, request: Request) -> Response:
+    """A page that sets ``route.pages`` cookies (default 2000) of ``route.bytes`` bytes each
+    (default 1000), and links a page beyond it on the same site, to see what comes back."""
+    count, size = route.pages or 2000, route.bytes or 1000
+    value = ("c" * size)[:size]
+    headers = [("Set-Cookie", f"flood{n}={value}; path=/") for n in range(count)]
+    body = f'<h1>Cookies</h1>\n<p>{count} cookies set.</p>\n<a href="{_prefix(route)}next.html">next</a>'
+    return Response.text(200, _page("Cookies", body), "text/html; charset=utf-8", headers)
+
+
+# --- hostile bodies (tests/hostile): a stream that never ends, a bomb, big files --------------
+
+
+def endless_page(route: Route, request: Request) -> Response:
+    """HTML that never ends: chunks of 64 KiB for as long as the client reads."""
+    return Response(200, [("Content-Type", "text/html; charset=utf-8")], _endless_body())
+
+
+async def _endless_body() -> AsyncIterator[bytes]:
+    yield b"<!DOCTYPE html>\n<html><head><title>Endless page</title></head><body>\n"
+    line = b"<p>more and more " + b"filler text " * 20 + b"</p>\n"
+    chunk = (line * (HUGE_CHUNK // len(line) + 1))[:HUGE_CHUNK]
+    while True:
+        yield chunk
+
+
+_BOMB_MEMBER_BYTES = 1 << 20
+
+
+def _bomb_member() -> bytes:
+    """One gzip member holding 1 MiB of zeros (about 1 KiB); a bomb repeats it."""
+    import gzip
+
+    return gzip.compress(b"\0" * _BOMB_MEMBER_BYTES, compresslevel=9, mtime=0)
+
+
+def gzip_bomb_page(route: Route, request: Request) -> Response:
+    """``Content-Encoding: gzip`` of ``route.bytes`` (default 1 GiB) zeros behind an HTML
+    start: gzip members sent one after the other (a valid gzip stream), never built whole."""
+    size = route.bytes if route.bytes > 0 else 1 << 30
+    return Response(200, [("Content-Type", "text/html; charset=utf-8"), ("Content-Encoding", "gzip")],
+                    _bomb_body(size))
+
+
+async def _bomb_body(size: int) -> AsyncIterator[bytes]:
+    import gzip
+
+    yield gzip.compress(b"<!DOCTYPE html>\n<html><head><title>Bomb</title></head><body>\n", mtime=0)
+    member = _bomb_member()
+    for _ in range(max(size // _BOMB_MEMBER_BYTES, 1)):
+        yield member
+
+
+def _file_bytes(offset: int, size: int) -> bytes:
+    """Bytes ``offset`` to ``offset + size`` of a deterministic file (each 64 KiB block
+    differs, so a hash of it tells the blocks' order)."""
+    out = bytearray()
+    while size > 0:
+        block, within = divmod(offset, HUGE_CHUNK)
+        data = (b"%016x" % block) * (HUGE_CHUNK // 16)
+        piece = data[within:within + size]
+        out += piece
+        offset += len(piece)
+        size -= len(piece)
+    return bytes(out)
+
+
+def download_file(route: Route, request: Request, ranges: bool = True) -> Response:
+    """A binary file of ``route.bytes`` bytes, generated, streamed in 64 KiB chunks, with
+    ``Range: bytes=a-b`` answered by 206 (as any web server and CDN does)."""
+    total = max(route.bytes, 0)
+    headers = [("Content-Type", route.content_type or content_type_for(request.path)),
+               ("Last-Modified", "Mon, 01 Jan 2024 00:00:00 GMT")]
+    start, end, status = 0, total - 1, 200
+    wanted = request.headers.get("range", "")
+    if ranges:
+        headers.append(("Accept-Ranges", "bytes"))
+        if wanted.startswith("bytes=") and "," not in wanted:
+            first, _, last = wanted[6:].strip().partition("-")
+            try:
+                start = int(first) if first else max(total - int(last), 0)
+                end = min(int(last), total - 1) if first and last else total - 1
+            except ValueError:
+                start, end = 0, total - 1
+            else:
+                if start >= total:
+                    return Response(416, [("Content-Range", f"bytes */{total}"), *headers], b"")
+                status = 206
+                headers.append(("Content-Range", f"bytes {start}-{end}/{total}"))
+    headers.append(("Content-Length", str(end - start + 1)))
+    if request.method == "HEAD":
+        return Response(status, headers, b"")
+    return Response(status, headers, _file_body(start, end + 1))
+
+
+def download_file_without_ranges(route: Route, request: Request) -> Response:
+    """:func:`download_file` from a server that ignores ``Range`` (always the whole file)."""
+    return download_file(route, request, ranges=False)
+
+
+async def _file_body(start: int, stop: int) -> AsyncIterator[bytes]:
+    while start < stop:
+        size = min(HUGE_CHUNK - start % HUGE_CHUNK, stop - start)
+        yield _file_bytes(start, size)
+        start += size

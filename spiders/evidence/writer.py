@@ -54,6 +54,8 @@ from spiders.evidence.paths import (
 
 WARC_VERSION = "WARC/1.1"
 CONFORMS_TO = "http://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/"
+MAX_STATUS = 10 ** 9
+"""Status values are written as the integers the HTTP client parsed, whatever their range."""
 TRUNCATED_REASONS = frozenset({"length", "time", "disconnect", "unspecified"})
 HeaderList = list[tuple[str, str]] | list[tuple[str | bytes, str | bytes]]
 _UNSAFE_URI = re.compile(r"[\x00-\x20\x7f\ud800-\udfff]")
@@ -239,8 +241,10 @@ class WarcWriter:
         ``headers`` are the response headers as received (``str`` decoded as latin-1, or
         ``bytes``); ``body`` the body as the crawler kept it (de-chunked; cut short by the
         size limit when ``truncated`` is ``"length"``). Returns where the response is.
+        ``status`` is written as the server sent it, even outside 100-599 (a malformed
+        response is evidence too); only a value no status line can hold is refused.
         """
-        if not 100 <= status <= 999:
+        if isinstance(status, bool) or not isinstance(status, int) or not -MAX_STATUS < status < MAX_STATUS:
             raise ValueError(f"bad HTTP status {status!r}")
         if truncated is not None and truncated not in TRUNCATED_REASONS:
             raise ValueError(f"truncated must be one of {sorted(TRUNCATED_REASONS)}")
