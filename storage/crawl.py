@@ -69,6 +69,10 @@ class CrawlBatch:
                 + len(self.indicators) + len(self.verdicts))
 
 
+MALFORMED = "malformed response"
+"""How a page with a status outside 100-599 begins its error (spiders.site_spider): the site answered."""
+
+
 def _status_of(page: Any, site_domain: str) -> tuple[str, str] | None:
     """The site status a front-page fetch shows, or None for inner pages."""
     path = urlsplit(page.url).path
@@ -76,6 +80,8 @@ def _status_of(page: Any, site_domain: str) -> tuple[str, str] | None:
         return None
     if page.status is None and (page.error or "").startswith("RefusedDestination"):
         return None  # never fetched (spiders/destinations.py): says nothing about the site
+    if page.status is None and (page.error or "").startswith(MALFORMED):
+        return "active", page.error[:200]  # the site answered, if oddly: a fact, not an outage
     if page.status is None or page.status >= 500:
         return "down", (page.error or f"HTTP {page.status}")[:200]
     if 300 <= page.status < 400:  # a 3xx recorded at the response: where it sends visitors
@@ -102,7 +108,8 @@ def confirmed_down(session: Session, site_id: int | None, run_id: int | None, at
     "down" status, and no page of the site answering since then."""
     if site_id is None:
         return False
-    failed = (Page.status.is_(None) | (Page.status >= 400))
+    failed = ((Page.status.is_(None) & ~func.coalesce(Page.error, "").like(f"{MALFORMED}%"))
+              | (Page.status >= 400))
     earlier = session.scalar(select(func.max(Page.fetched_at)).where(
         Page.site_id == site_id, front_page_filter(), failed, Page.fetched_at < at,
         or_(Page.run_id != run_id, Page.fetched_at <= at - DOWN_AFTER)))
@@ -113,7 +120,8 @@ def confirmed_down(session: Session, site_id: int | None, run_id: int | None, at
     if earlier is None:
         return False
     answered = session.scalar(select(func.max(Page.fetched_at)).where(
-        Page.site_id == site_id, Page.status < 400, Page.fetched_at < at))
+        Page.site_id == site_id, (Page.status < 400) | func.coalesce(Page.error, "").like(f"{MALFORMED}%"),
+        Page.fetched_at < at))
     return answered is None or answered < earlier
 
 
