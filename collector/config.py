@@ -310,7 +310,7 @@ class EnrichConfig:
     """Addresses of a site (A and AAAA together) looked up for hosting (Cymru, RDAP); the
     rest are recorded as skipped."""
     hosting_batch: int = field(default=256, metadata={"check": _positive, "max": 1_000_000})
-    """Addresses in one hosting lookup batch, all sites together; the rest are skipped (recorded)."""
+    """Addresses in one hosting lookup batch, all sites together; batches run one after another."""
 
 
 def _check_redis_url(value: str) -> str:

@@ -393,7 +393,8 @@ def _counts(stats: dict) -> dict[str, Any]:
     out = {k: stats[k] for k in keep if k in stats}
     out.update({k: v for k, v in stats.items() if k.startswith(("isop/budget/", "isop/errors/", "isop/dropped/",
                                                                          "isop/cookies/", "isop/seeds/", "isop/retry/",
-                                                                         "isop/refused/"))})
+                                                                         "isop/refused/", "isop/truncated/", "isop/redirects/",
+                                                                         "isop/downloads/", "isop/stop/"))})
     return {k: (v if isinstance(v, int | float | str) else str(v)) for k, v in out.items()}
 
 

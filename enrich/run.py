@@ -22,7 +22,7 @@ import json
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -160,20 +160,26 @@ class Enricher:
     # --- phase 2: hosting ------------------------------------------------------------
 
     async def hosting_phase(self, ips_by_site: dict[int, set[str]]) -> None:
+        """Hosting for every due site, in batches of at most ``[enrich] hosting_batch``
+        addresses (each batch's networks are cached for the next), at most
+        ``max_addresses_per_site`` of each site."""
+        enr = self.config.enrich
+        remaining = {sid: ips for sid, ips in ips_by_site.items() if ips}
+        while remaining:
+            plan = plan_hosting(remaining, enr.max_addresses_per_site, enr.hosting_batch)
+            await self._hosting_batch({sid: remaining[sid] for sid in plan.chosen}, replace(plan, deferred=set()))
+            remaining = {sid: remaining[sid] for sid in plan.deferred}
+
+    async def _hosting_batch(self, ips_by_site: dict[int, set[str]], plan: HostingPlan) -> None:
+        from collector.config import parse_duration
         from enrich.hosting import CdnList, HostingLookup
         from storage.addresses import is_reserved
 
         all_ips = sorted({ip for ips in ips_by_site.values() for ip in ips})
-        if not all_ips:
-            return
-        from collector.config import parse_duration
-
         net, enr = self.config.network, self.config.enrich
-        plan = plan_hosting(ips_by_site, getattr(enr, "max_addresses_per_site", 16), getattr(enr, "hosting_batch", 256))
         ips_by_site = plan.chosen
         looked_up = sorted({ip for ips in ips_by_site.values() for ip in ips})
         self.counts["hosting/skipped_addresses"] += sum(plan.skipped.values())
-        self.counts["hosting/deferred_sites"] += len(plan.deferred)
         ttl = parse_duration(enr.network_ttl)
         lookup = HostingLookup(list(net.resolvers), net.proxy or None, net.ca_bundle or None, self.timeout,
                                workers=enr.hosting_workers, cdn=CdnList.load(), max_age=ttl,
@@ -421,7 +427,7 @@ class HostingPlan:
     skipped: dict[int, int]
     """Site id -> addresses over ``[enrich] max_addresses_per_site``: never looked up."""
     deferred: set[int]
-    """Sites that did not fit in this batch (``[enrich] hosting_batch``): left due for the next run."""
+    """Sites that did not fit in this batch (``[enrich] hosting_batch``): for the next batch."""
     per_site: int = 16
     batch: int = 256
 
@@ -431,7 +437,7 @@ class HostingPlan:
                for sid, n in self.skipped.items() if n}
         for sid in self.deferred:
             out[sid] = (self.total[sid], self.total[sid],
-                        f"[enrich] hosting_batch = {self.batch} was full; left due for the next run")
+                        f"[enrich] hosting_batch = {self.batch} was full; in a later batch")
         return out
 
 

@@ -70,6 +70,11 @@ class PromptStop:
         for dslot in list(engine.downloader.slots.values()):
             while dslot.queue:
                 request, deferred = dslot.queue.popleft()
+                # a request that never came from the scheduler (a download's hash range, awaited
+                # by its own callback; robots.txt) has no page to resume: it is only failed
+                if request.callback is None or request.meta.get("isop_raw_body"):
+                    deferred.errback(Failure(Stopped("crawl stopping: not sent")))
+                    continue
                 try:
                     scheduler.enqueue_request(request.replace(dont_filter=True))
                     kept += 1

@@ -341,7 +341,11 @@ class SiteSpider(scrapy.Spider):
         chain = [*response.meta.get("isop_chain", ()), (response.url, response.status)]
         hops = len(chain)
         most = self.settings.getint("REDIRECT_MAX_TIMES", 10)
-        if target in {u for u, _s in chain}:
+        # A redirect to the same URL that sets a cookie is a cookie check (anti-bot, CDN): the
+        # visitor comes back with the cookie once; only a second return is a loop.
+        repeats = sum(u == target for u, _s in chain)
+        cookie_check = repeats == 1 and bool(response.headers.getlist(b"Set-Cookie"))
+        if repeats and not cookie_check:
             item.error = f"redirect loop: {_chain_text(chain, target)}"[:500]
             self.crawler.stats.inc_value("isop/redirects/loops")
         elif hops > most:
@@ -353,7 +357,7 @@ class SiteSpider(scrapy.Spider):
             yield RelationItem(here, there, "redirect", item.fetched_at, response.url)
             self._allow(there)
         self.crawler.stats.inc_value("isop/redirects/seen")
-        if item.error or target in self.done:
+        if item.error or (target in self.done and not cookie_check):
             return
         if len(target) > self.settings.getint("ISOP_MAX_URL_LENGTH", 1024):  # as the budget does for links
             self.crawler.stats.inc_value("isop/budget/trap/url_length")
@@ -361,7 +365,7 @@ class SiteSpider(scrapy.Spider):
         if host_matches(urlsplit(target).hostname or "", self.no_crawl):
             self.crawler.stats.inc_value("isop/budget/no_crawl")
             return
-        request = scrapy.Request(target, callback=self.parse, errback=self.failed,
+        request = scrapy.Request(target, callback=self.parse, errback=self.failed, dont_filter=cookie_check,
                                  priority=response.request.priority + 1,
                                  meta={"isop_seed": response.meta.get("isop_seed", False), "dont_redirect": True,
                                        "isop_redirects": hops, "isop_chain": [list(h) for h in chain],
@@ -482,8 +486,10 @@ class SiteSpider(scrapy.Spider):
             # the crawl's hashing traffic is spent: what the headers say, recorded as cut
             self.crawler.stats.inc_value("isop/downloads/over_budget")
             return [DownloadItem(response.url, found_on, now(), ctype, size, None, True)]
+        grant = min(limit, left) if size is None else min(limit, left, size)
+        self.hash_bytes_read += grant  # reserved before the wait: hashes run side by side
         result = await hash_download(self.crawler, response.url, min(limit, left), size)
-        self.hash_bytes_read += result.read
+        self.hash_bytes_read += result.read - grant
         self.crawler.stats.inc_value("isop/downloads/cut" if result.truncated else "isop/downloads/hashed")
         if result.truncated:
             self.logger.info("download %s not hashed whole: %s", response.url, result.reason)

@@ -87,6 +87,8 @@ class SiteTime:
         return now - first > self.seconds
 
     def process_request(self, request):
+        if request.meta.get("isop_raw_body"):
+            return None  # a download's hash range: bounded by hash_downloads_up_to and the crawl's hash budget
         site = site_of(request.url)
         if site is None or not self._spent(site, start=True):
             return None

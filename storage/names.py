@@ -26,6 +26,9 @@ _EXTRACT = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None, include_ps
 MAX_HOST = 253
 MAX_LABEL = 63
 _LABEL = re.compile(r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?")
+_SUB_LABEL = re.compile(r"[a-z0-9_-]{1,63}")
+"""Labels left of the last two may start or end with a hyphen: registries refuse such names,
+but hosting platforms hand them out (``foo-.tumblr.com``) and browsers open them."""
 _NUMBER = re.compile(r"(?:0x[0-9a-f]*|[0-9]+)")
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -83,12 +86,13 @@ def to_ascii(host: str) -> str:
                 from None
     if len(host) > MAX_HOST:
         raise HostNameError(f"host name {_shown(original)} is longer than {MAX_HOST} characters")
-    for label in host.split("."):
+    labels = host.split(".")
+    for i, label in enumerate(labels):
         if not label:
             raise HostNameError(f"host name {_shown(original)} has an empty label")
         if len(label) > MAX_LABEL:
             raise HostNameError(f"host name {_shown(original)} has a label longer than {MAX_LABEL} characters")
-        if not _LABEL.fullmatch(label):
+        if not (_LABEL if i >= len(labels) - 2 else _SUB_LABEL).fullmatch(label):
             bad = next((c for c in label if not (c.isascii() and (c.isalnum() or c in "-_"))), None)
             why = f"the character {bad!r}" if bad else "a hyphen at the start or end of a label"
             raise HostNameError(f"host name {_shown(original)} is not a valid host name ({why})")

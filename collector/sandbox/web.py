@@ -239,7 +239,8 @@ class WebService:
     def _generate(self, route: Route, request: Request) -> Response:
         generator = {"calendar": calendar_page, "bigsite": bigsite_page,
                      "huge": huge_page, "trickle": trickle_page,
-                     "cookie_flood": cookie_flood_page, "endless": endless_page,
+                     "cookie_flood": cookie_flood_page, "cookie_check": cookie_check_page,
+                     "endless": endless_page,
                      "gzipbomb": gzip_bomb_page, "download": download_file,
                      "download-noranges": download_file_without_ranges}.get(route.generator)
         if generator is None:
@@ -427,6 +428,18 @@ def cookie_flood_page(route: Route, request: Request) -> Response:
     headers = [("Set-Cookie", f"flood{n}={value}; path=/") for n in range(count)]
     body = f'<h1>Cookies</h1>\n<p>{count} cookies set.</p>\n<a href="{_prefix(route)}next.html">next</a>'
     return Response.text(200, _page("Cookies", body), "text/html; charset=utf-8", headers)
+
+
+def cookie_check_page(route: Route, request: Request) -> Response:
+    """An anti-bot cookie check: without the cookie, a 302 to the same URL setting it; with
+    it, the page."""
+    cookies = request.headers.get("cookie", "")
+    if "isop_check=passed" not in cookies:
+        response = Response.redirect(request.url, 302)
+        response.headers.append(("Set-Cookie", "isop_check=passed; path=/"))
+        return response
+    body = '<h1>Welcome</h1>\n<p>You passed the check.</p>'
+    return Response.text(200, _page("Checked", body), "text/html; charset=utf-8")
 
 
 # --- hostile bodies (tests/hostile): a stream that never ends, a bomb, big files --------------

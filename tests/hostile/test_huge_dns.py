@@ -74,13 +74,32 @@ def test_a_huge_address_set_is_capped_and_the_rest_recorded(huge_world, tmp_path
     assert marker and f"{len(ADDRESSES) - per_site} addresses skipped" in (marker[0].detail or ""), rows
 
 
-def test_a_lookup_batch_is_capped_and_the_sites_left_over_stay_due():
+def test_batches_run_one_after_another_in_the_same_run(huge_world, tmp_path):
+    """A small hosting_batch bounds each batch, not the run: every due site gets hosting."""
+    url = f"sqlite:///{tmp_path / 'isop.db'}"
+    upgrade(url)
+    (tmp_path / "isop.toml").write_text(huge_world.config_text(url), encoding="utf-8")
+    config = load_config(tmp_path / "isop.toml", env={"ISOP_ENRICH_HOSTING_BATCH": "8"})
+    assert config.enrich.hosting_batch == 8
+    domains = ["hugeset.net", "fmovix.xyz", "rlsbay.net"]
+    engine = open_engine(url)
+    Session = session_factory(engine)
+    with Session() as s, s.begin():
+        record_hosts(s, domains, datetime.now(UTC))
+    asyncio.run(run_enrichment(config, EnrichRequest(domains=domains, only=("dns", "hosting")), Session, None))
+    with Session() as s:
+        marked = set(s.scalars(select(Lookup.target).where(Lookup.service == "site:hosting")))
+    engine.dispose()
+    assert marked == set(domains), marked
+
+
+def test_a_lookup_batch_is_capped_and_the_sites_left_over_wait_for_the_next_batch():
     sites = {1: {f"10.0.0.{i}" for i in range(40)}, 2: {"192.0.2.1", "192.0.2.2"}, 3: {f"198.51.100.{i}" for i in range(5)}}
     plan = plan_hosting(sites, per_site=4, batch=6)
     assert plan.chosen == {1: ["10.0.0.0", "10.0.0.1", "10.0.0.2", "10.0.0.3"], 2: ["192.0.2.1", "192.0.2.2"]}
     assert plan.skipped[1] == 36 and plan.deferred == {3}
     assert sum(len(v) for v in plan.chosen.values()) <= 6
     detail = plan.skipped_detail()
-    assert detail[1][:2] == (40, 36) and detail[3][:2] == (5, 5) and "next run" in detail[3][2]
+    assert detail[1][:2] == (40, 36) and detail[3][:2] == (5, 5) and "later batch" in detail[3][2]
     alone = plan_hosting({7: {f"10.1.0.{i}" for i in range(40)}}, per_site=30, batch=8)
     assert len(alone.chosen[7]) == 8 and alone.skipped[7] == 32

@@ -35,6 +35,8 @@ def loop_world(tmp_path_factory):
         CHAIN: registered(ip="88.198.31.5") + f'[[site]]\nhost = "{CHAIN}"\n\n[site.routes]\n' + chain
         + f'"/s1" = {{ redirect = "https://{CHAIN}/s2" }}\n"/s2" = {{ redirect = "https://{CHAIN}/fin.html",'
           ' status = 302 }\n',
+        "cookiegate.net": registered(ip="88.198.31.6") + '[[site]]\nhost = "cookiegate.net"\n\n[site.routes]\n'
+                                                       '"/" = { generator = "cookie_check" }\n',
     }, {"loophub.net/index.html": HUB, f"{CHAIN}/fin.html": "<html><title>End</title><body>the end</body></html>"})
     from collector.sandbox.server import ThreadedSandbox
 
@@ -75,3 +77,21 @@ def test_loops_and_long_chains_are_recorded(loop_world, tmp_path, guarded_env):
 
     end = rows[f"https://{CHAIN}/fin.html"]
     assert end.status == 200 and end.redirects == [[f"https://{CHAIN}/s1", 301], [f"https://{CHAIN}/s2", 302]]
+
+
+def test_a_cookie_check_redirect_to_itself_is_not_a_loop(loop_world, tmp_path, guarded_env):
+    """A 302 to the same URL that sets a cookie (anti-bot, CDN checks): the crawl comes back
+    with the cookie once and stores the page; no loop error."""
+    config = write_config(tmp_path, loop_world, render=False, analysis_workers=0)
+    result = isop(config, guarded_env, tmp_path, "crawl", "--url", "https://cookiegate.net/", "--depth", "0",
+                  timeout=120)
+    no_traceback(result)
+    assert result.returncode == 0, messages(result.stderr)[-2000:]
+    from storage.db import open_engine
+
+    db = open_engine(f"sqlite:///{tmp_path / 'isop.db'}")
+    with db.connect() as c:
+        rows = c.execute(select(Page.url, Page.status, Page.error, Page.title)).all()
+    db.dispose()
+    # one URL, one page row: the answer it ended on (the 302 before it is in the WARC)
+    assert [(r.url, r.status, r.error, r.title) for r in rows] == [("https://cookiegate.net/", 200, None, "Checked")]
