@@ -206,6 +206,7 @@ class RdapClient:
                  bootstrap: Bootstrap, per_host: LimiterFactory | tuple[int, float] = (2, 2.0),
                  max_retries: int = 3, *, per_second: float | None = None,
                  max_retry_wait: float = 30.0, user_agent: str | None = None,
+                 refuse_host: Callable[[str], str | None] | None = None,
                  sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep) -> None:
         if max_retries < 0:
             raise ValueError("max_retries must not be negative")
@@ -225,6 +226,8 @@ class RdapClient:
         # by default, never the tool's name unless configured
         self.headers = {"Accept": ACCEPT, "User-Agent": user_agent or BROWSER_USER_AGENT}
         self._sleep = sleep
+        self.refuse_host = refuse_host
+        """Redirect targets this refuses (it returns why) are not followed ([network] allow_destinations)."""
         self._limiters: dict[str, RateLimiter] = {}
         self.sent: Counter[str] = Counter()
         """HTTP requests sent, per host."""
@@ -283,7 +286,7 @@ class RdapClient:
     async def _get(self, url: str) -> HttpResponse:
         return await http_get(url, proxy=self.proxy, tls_context=self.tls_context,
                               timeout=self.timeout, headers=self.headers,
-                              max_bytes=MAX_RDAP_BYTES)
+                              max_bytes=MAX_RDAP_BYTES, refuse=self.refuse_host)
 
     def _retry_wait(self, response: HttpResponse, attempt: int) -> float | None:
         """Seconds to wait before retrying, or None when the answer is final."""

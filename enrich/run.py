@@ -267,8 +267,12 @@ class Enricher:
 
         net, enr = self.config.network, self.config.enrich
         tls = ssl_context(net.ca_bundle or None)
+        from spiders.destinations import DestinationPolicy, parse_networks
+
+        destinations = DestinationPolicy(parse_networks(net.allow_destinations))
         rdap = RdapClient(proxy=net.proxy or None, tls_context=tls, timeout=self.timeout, bootstrap=Bootstrap.load(),
-                          per_host=(max(1, int(enr.rdap_rate)), enr.rdap_rate), user_agent=net.effective_user_agent)
+                          per_host=(max(1, int(enr.rdap_rate)), enr.rdap_rate), user_agent=net.effective_user_agent,
+                          refuse_host=lambda host: (refused := destinations.host_refusal(host)) and refused[0])
         whois = WhoisClient(proxy=net.proxy or None, timeout=self.timeout,
                             per_server=(max(1, int(enr.whois_rate)), enr.whois_rate))
         results: list[tuple[int, str, str | None, Any, str]] = []

@@ -16,6 +16,7 @@ import asyncio
 import base64
 import contextlib
 import ssl
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 from urllib.parse import unquote, urljoin, urlsplit
@@ -400,14 +401,17 @@ async def _get_once(url: str, *, proxy: str | None, tls_context: ssl.SSLContext 
 
 async def http_get(url: str, *, proxy: str | None, tls_context: ssl.SSLContext | None,
                    timeout: float, headers: dict[str, str] | None = None,
-                   max_bytes: int = 2_000_000, max_redirects: int = MAX_REDIRECTS) -> HttpResponse:
+                   max_bytes: int = 2_000_000, max_redirects: int = MAX_REDIRECTS,
+                   refuse: Callable[[str], str | None] | None = None) -> HttpResponse:
     """GET ``url`` over HTTP/1.1 (one connection per request, through ``proxy``), following up
     to ``max_redirects`` redirects; the whole call, redirects included, takes at most
     ``timeout`` seconds. Bodies may be sized by Content-Length, chunked or read to close, and
     must not exceed ``max_bytes``. ``tls_context`` verifies https (None: the system's CAs).
 
     Raises :class:`TransportError` (one line): connection failures, timeouts, a head or body
-    over its limit, HTTP that does not parse, too many redirects.
+    over its limit, HTTP that does not parse, too many redirects, a redirect to a host that
+    ``refuse(host)`` refuses (it returns why: a hostile server must not turn the client
+    against our own network).
     """
     sent_headers = {"User-Agent": BROWSER_USER_AGENT, "Accept": "*/*", **(headers or {})}
     history: list[str] = []
@@ -425,5 +429,7 @@ async def http_get(url: str, *, proxy: str | None, tls_context: ssl.SSLContext |
                     raise TransportError(f"{url}: more than {max_redirects} redirects", "protocol")
                 history.append(url)
                 url = urljoin(url, location.strip())
+                if refuse is not None and (why := refuse(urlsplit(url).hostname or "")) is not None:
+                    raise TransportError(f"redirect from {history[-1]} not followed: {why}", "error")
     except TimeoutError:
         raise TransportError(f"GET {url} timed out after {timeout:g}s", "timeout") from None

@@ -348,3 +348,28 @@ def test_a_rendered_page_cannot_load_from_our_own_network(hostile_links_world, b
     assert browser_canary.hits == [], f"the browser loaded {browser_canary.hits} from our own network"
     asked = hostile_links_world.running.proxy.log.hosts() - {"hostile-links.net"}
     assert not asked, f"the browser asked the proxy for {asked}"
+
+
+@pytest.mark.parametrize("target", ["http://10.1.2.3/domain/x.test", "http://localhost/domain/x.test",
+                                    "http://0x7f.1/domain/x.test"])
+def test_an_rdap_redirect_to_our_own_network_is_not_followed(target):
+    """A hostile RDAP server's redirect is checked like a crawl's destination: not followed,
+    recorded as an error naming the refusal, nothing sent to the target."""
+    from test_enrich_clients import http_routes, local_server, run
+
+    from enrich.rdap_client import Bootstrap, RdapClient
+
+    policy = DestinationPolicy()
+    routes = {"/domain/x.test": f"HTTP/1.1 302 Found\r\nLocation: {target}\r\nContent-Length: 0\r\n\r\n".encode()}
+
+    async def main():
+        async with local_server(http_routes(routes)) as port:
+            client = RdapClient(proxy=None, tls_context=None, timeout=2, per_host=(2, 0), max_retries=0,
+                                bootstrap=Bootstrap({"services": [[["test"], [f"http://127.0.0.1:{port}/"]]]}),
+                                refuse_host=lambda h: (r := policy.host_refusal(h)) and r[0])
+            return await client.domain("x.test"), client.sent
+
+    answer, sent = run(main())
+    assert answer.status == "error" and "not followed" in (answer.error or ""), answer
+    assert "refused destination" in answer.error
+    assert set(sent) == {"127.0.0.1"}, sent
