@@ -32,7 +32,7 @@ from spiders.items import (
 from spiders.page import decode, is_html
 from spiders.render import render_meta
 from spiders.truncation import cut, truncated
-from storage.names import HostNameError, parse_host
+from storage.names import site_of
 
 DOWNLOAD_EXTENSIONS = frozenset(
     "exe msi dmg pkg apk xapk ipa deb rpm bin jar appimage zip rar 7z tar gz tgz bz2 xz zst iso img "
@@ -62,13 +62,6 @@ def host_matches(host: str, suffixes: frozenset[str]) -> bool:
 
 def now() -> datetime:
     return datetime.now(UTC)
-
-
-def site_of(url: str) -> str | None:
-    try:
-        return parse_host(urlsplit(url).hostname or "").domain
-    except (HostNameError, ValueError):
-        return None
 
 
 def extension_of(url: str) -> str:
@@ -368,7 +361,7 @@ class SiteSpider(scrapy.Spider):
         request = scrapy.Request(target, callback=self.parse, errback=self.failed, dont_filter=cookie_check,
                                  priority=response.request.priority + 1,
                                  meta={"isop_seed": response.meta.get("isop_seed", False), "dont_redirect": True,
-                                       "isop_redirects": hops, "isop_chain": [list(h) for h in chain],
+                                       "isop_chain": [list(h) for h in chain],
                                        "depth": response.meta.get("depth", 0)})
         self.crawler.engine.crawl(request)  # past the spider middlewares, as Scrapy's own redirects
 

@@ -26,7 +26,7 @@ import time
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from twisted.internet import defer, error
 
-from storage.names import HostNameError, parse_host
+from storage.names import site_of
 
 log = logging.getLogger(__name__)
 
@@ -36,16 +36,6 @@ except ImportError:  # Scrapy before 2.14 raises Twisted's TimeoutError
     DownloadTimeoutError = error.TimeoutError
 
 TIMEOUTS = (DownloadTimeoutError, error.TimeoutError, error.TCPTimedOutError, defer.TimeoutError, TimeoutError)
-
-
-def site_of(url: str) -> str | None:
-    """The registered domain of ``url``'s host (None for a host that is no name)."""
-    from urllib.parse import urlsplit
-
-    try:
-        return parse_host(urlsplit(url).hostname or "").domain
-    except (HostNameError, ValueError):
-        return None
 
 
 class NotSent(IgnoreRequest):

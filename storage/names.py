@@ -18,6 +18,7 @@ import ipaddress
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from urllib.parse import urlsplit
 
 import tldextract
 
@@ -173,3 +174,11 @@ def parse_host(host: str) -> HostName:
 
 def registered_domain(host: str) -> str:
     return parse_host(host).domain
+
+
+def site_of(url: str) -> str | None:
+    """The registered domain of ``url``'s host; None when the host is no host name."""
+    try:
+        return parse_host(urlsplit(url).hostname or "").domain
+    except (HostNameError, ValueError):
+        return None
