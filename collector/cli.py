@@ -94,6 +94,12 @@ def config_show(ctx: click.Context) -> None:
 def config_check(ctx: click.Context) -> None:
     """Validate the configuration; exit 2 with the problem if it is not usable."""
     config = _config(ctx)
+    from storage.nameservers import NameserverListError, check
+
+    try:
+        check()  # config/enrich/nameservers.toml: the shared nameservers of the network rules
+    except NameserverListError as e:
+        raise UsageProblem(f"nameserver list {e}") from None
     click.echo(f"config ok ({config.source or 'built-in defaults'})")
 
 
@@ -218,22 +224,55 @@ def sandbox_check(world: str | None) -> None:
                f"{len(loaded.registries)} registries")
 
 
+@sandbox_group.command("generate")
+@click.option("--seed", type=int, required=True, help="The scenario's seed: the same seed writes the same world.")
+@click.option("--sites", type=click.IntRange(1, 500), help="About how many web sites (default: drawn, 30-60).")
+@click.option("--operators", type=click.IntRange(1, 50), help="How many operator networks (default: drawn, 3-8).")
+@click.option("--out", type=click.Path(file_okay=False), required=True, help="World folder to write.")
+@click.option("--force", is_flag=True, help="Write into a folder that is not empty (the generator's files are replaced).")
+def sandbox_generate(seed: int, sites: int | None, operators: int | None, out: str, force: bool) -> None:
+    """Generate a sandbox world with its answer key (answers.json) from a seed.
+
+    Serve it with `isop sandbox serve --world DIR`, give trainees DIR/seeds.txt and
+    DIR/README.md, grade with `isop sandbox grade --world DIR`.
+    """
+    from collector.sandbox.generate import generate_world
+    from collector.sandbox.world import WorldError, load_world
+
+    target = Path(out)
+    if target.exists() and any(target.iterdir()) and not force:
+        raise UsageProblem(f"{target} is not empty; pass --force to write into it")
+    generate_world(seed, target, sites=sites, operators=operators)
+    try:
+        loaded = load_world(target)
+    except WorldError as e:  # a generator bug, but say so in one line
+        raise UsageProblem(f"generated world does not load: {e}") from None
+    click.echo(f"world {loaded.name!r} written to {target}: {len(loaded.domains)} domains, "
+               f"{len(loaded.sites)} web sites; answer key {target / 'answers.json'}")
+
+
 @sandbox_group.command("grade")
 @click.option("--world", type=click.Path(file_okay=False, exists=True), help="World folder (default: config/sandbox/default).")
 @click.pass_context
 def sandbox_grade(ctx: click.Context, world: str | None) -> None:
-    """Grade the store's verdicts against the world's answer key (for courses and tests)."""
+    """Grade the store's verdicts and operator networks against the world's answer key (for courses and tests)."""
     from collector.sandbox.grading import grade
+    from collector.sandbox.grading_clusters import grade_clusters
     from storage.db import session_factory
+    from storage.safe_text import inert
 
     loaded = _load_world(world)
     engine = _open_store(_config(ctx))
     with session_factory(engine)() as session:
         g = grade(session, loaded)
+        networks = grade_clusters(session, loaded)
     engine.dispose()
     click.echo(g.summary())
     for note in g.notes:
-        click.echo("  " + note)
+        click.echo("  " + inert(note))
+    click.echo(networks.summary())
+    for line in networks.lines():
+        click.echo("  " + line)
 
 
 @sandbox_group.command("sites")
@@ -325,7 +364,7 @@ def crawl(ctx: click.Context, seeds_file: str | None, url: str | None, max_pages
     from storage.db import open_engine
 
     engine = open_engine(config.storage.url)
-    recompute_clusters(engine)
+    recompute_clusters(engine, config.clusters)
     engine.dispose()
     if result.outcome == "failed" and result.error:
         raise Failure(f"crawl run {result.run_id} failed: {result.error}; nothing was recorded about the sites "
@@ -616,12 +655,12 @@ def network(ctx: click.Context, domain: str, fmt: str, output: str | None) -> No
     from storage.safe_text import json_text
 
     name = _site_name(domain)
-    _, engine = _store(ctx)
+    config, engine = _store(ctx)
     extra = None
     try:
         with session_factory(engine)() as session:
             known = session.scalar(select(Site.id).where(Site.domain == name)) is not None
-            net = network_of(session, name) if known else None
+            net = network_of(session, name, rules=config.clusters) if known else None
             if net is not None and fmt == "html":
                 from storage.filters import SiteFilter
                 from storage.queries import list_sites

@@ -29,6 +29,7 @@ from urllib.parse import urlsplit
 
 from collector import __version__
 from spiders import browser_privacy
+from storage.cluster_rules import ClustersConfig
 
 PACKAGE_CONFIG_DIR = Path(__file__).resolve().parents[1] / "config"
 DEFAULT_CONFIG_NAME = "isop.toml"
@@ -428,6 +429,7 @@ class Config:
     evidence: EvidenceConfig = field(default_factory=EvidenceConfig)
     crawl: CrawlConfig = field(default_factory=CrawlConfig)
     enrich: EnrichConfig = field(default_factory=EnrichConfig)
+    clusters: ClustersConfig = field(default_factory=ClustersConfig)
     retention: RetentionConfig = field(default_factory=RetentionConfig)
     distributed: DistributedConfig = field(default_factory=DistributedConfig)
     log: LogConfig = field(default_factory=LogConfig)

@@ -41,7 +41,7 @@ def run_enrich(config: Config, request: EnrichRequest) -> EnrichResult:
         result = recorded_run(engine, "enrich", arguments,
                               lambda run_id: asyncio.run(run_enrichment(config, request, session_factory(engine),
                                                                         run_id)))
-        recompute_clusters(engine)
+        recompute_clusters(engine, config.clusters)
         engine.dispose()
         return result
 
@@ -72,9 +72,12 @@ CLUSTER_LOCK = 1_396_000_001
 """PostgreSQL advisory lock: one recomputation of the operator networks at a time."""
 
 
-def recompute_clusters(engine: Any) -> int:
-    """Recompute and store the operator networks (after crawls and enrichment); on
-    PostgreSQL one process at a time (several enrichment workers may finish together)."""
+def recompute_clusters(engine: Any, rules: Any = None, full: bool = False) -> int:
+    """Bring the stored operator networks up to date (after crawls and enrichment): only
+    the sites whose identifiers changed since the last computation, or the whole store
+    with ``full``; ``rules``: ``[clusters]`` of the config (default: the defaults). On
+    PostgreSQL one process at a time (several enrichment workers may finish together).
+    Returns the number of live clusters."""
     from datetime import UTC, datetime
 
     from sqlalchemy import func, select
@@ -85,7 +88,8 @@ def recompute_clusters(engine: Any) -> int:
     with session_factory(engine)() as session, session.begin():
         if engine.dialect.name == "postgresql":
             session.execute(select(func.pg_advisory_xact_lock(CLUSTER_LOCK)))
-        return len(set(recompute(session, datetime.now(UTC)).values()))
+        kwargs = {"rules": rules} if rules is not None else {}
+        return len(set(recompute(session, datetime.now(UTC), full=full or None, **kwargs).values()))
 
 
 __all__ = ["EnrichInputError", "EnrichRequest", "EnrichResult", "parse_only", "recompute_clusters", "recorded_run",

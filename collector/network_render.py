@@ -48,6 +48,7 @@ KINDS: dict[str, dict[str, str]] = {
     "certificate": {"label": "TLS certificate", "color": "#0e7490", "shape": "pentagon", "dot": "note"},
     "nameservers": {"label": "Nameserver set", "color": "#4b5563", "shape": "octagon", "dot": "folder"},
     "ip": {"label": "Dedicated IP address", "color": "#4d7c0f", "shape": "triangle-down", "dot": "cylinder"},
+    "hop": {"label": "Hop: redirect, move notice, mirror", "color": "#9a3412", "shape": "diamond", "dot": "cds"},
     "other": {"label": "Other identifier", "color": "#6b7280", "shape": "circle", "dot": "ellipse"},
 }
 """Node kinds: legend text, colour, shape in the HTML picture, shape in DOT."""
@@ -57,6 +58,7 @@ KIND_OF_TYPE: dict[str, str] = {
     "ga": "analytics", "gtm": "analytics", "adsense": "analytics", "yandex_metrica": "analytics",
     "email": "contact", "telegram": "contact", "discord": "contact", "whatsapp": "contact", "phone": "contact",
     "favicon_mmh3": "favicon", "cert": "certificate", "nameservers": "nameservers", "ip": "ip",
+    "hop": "hop", "numbered": "hop",
 }
 
 TYPE_LABELS: dict[str, str] = {
@@ -65,7 +67,8 @@ TYPE_LABELS: dict[str, str] = {
     "adsense": "AdSense publisher ID", "yandex_metrica": "Yandex Metrica counter", "email": "E-mail address",
     "telegram": "Telegram", "discord": "Discord", "whatsapp": "WhatsApp", "phone": "Phone number",
     "favicon_mmh3": "Favicon hash (mmh3)", "cert": "TLS certificate (SHA-256)", "nameservers": "Nameserver set",
-    "ip": "Dedicated IP address",
+    "ip": "Dedicated IP address", "hop": "Hop (redirect, move notice, mirror)",
+    "numbered": "Numbered successor (resolves)",
 }
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\u202a-\u202e\u2066-\u2069]")
@@ -142,12 +145,16 @@ def graph_of(net: Mapping[str, Any]) -> dict[str, list[dict[str, Any]]]:
             node = identifiers.setdefault(node_id, {
                 "id": node_id, "kind": kind_of(itype), "type": itype, "type_label": type_label(itype),
                 "value": value, "label": short(value, 28), "weight": float(ident.get("weight") or 0.0),
-                "sites": int(ident.get("sites") or 0), "shown_sites": set(), "joins": False})
+                "sites": int(ident.get("sites") or 0), "shown_sites": set(), "joins": False,
+                "role": str(ident.get("kind") or "operator"), "detail": {}})
             node["shown_sites"].update((a, b))
             node["joins"] = node["joins"] or joins
+            detail = ident.get("detail") if isinstance(ident.get("detail"), Mapping) else {}
+            node["detail"].update({str(k): str(v) for k, v in detail.items()})
             for site in (a, b):
                 edge = edges.setdefault((f"site:{site}", node_id), {
-                    "source": f"site:{site}", "target": node_id, "weight": node["weight"], "joins": False})
+                    "source": f"site:{site}", "target": node_id, "weight": node["weight"], "joins": False,
+                    "detail": str(detail.get(site) or "")})
                 edge["joins"] = edge["joins"] or joins
     if focus:
         site_links.setdefault(focus, [])
@@ -220,7 +227,8 @@ def to_dot(net: Mapping[str, Any]) -> str:
                                 f"{node['sites']} sites)"}
         out.append(f"  {dot_quote(node['id'])} {_dot_attrs(attrs)};")
     for edge in graph["edges"]:
-        attrs = {"label": f"{edge['weight']:.2f}", "penwidth": f"{0.6 + 2.4 * min(1.0, edge['weight']):.2f}"}
+        label = f"{edge['weight']:.2f}" + (f" {short(edge['detail'], 30)}" if edge.get("detail") else "")
+        attrs = {"label": label, "penwidth": f"{0.6 + 2.4 * min(1.0, edge['weight']):.2f}"}
         if not edge["joins"]:
             attrs["style"] = "dashed"
         out.append(f"  {dot_quote(edge['source'])} -- {dot_quote(edge['target'])} {_dot_attrs(attrs)};")
@@ -272,14 +280,23 @@ def _fact(value: Any) -> str:
     return clean_text("" if value is None else value)
 
 
+def _with_detail(site: str, detail: Mapping[str, Any]) -> str:
+    """``site (what it shows)``: the GA property of an account, a hop's direction."""
+    return f"{site} ({detail[site]})" if detail.get(site) else site
+
+
 def _identifier_cells(identifiers: Iterable[Mapping[str, Any]]) -> str:
     items = []
     for ident in identifiers:
         kind = kind_of(str(ident["type"]))
+        detail = ident.get("detail") if isinstance(ident.get("detail"), Mapping) else {}
+        shows = "; ".join(f"{k}: {v}" for k, v in sorted(detail.items()))
+        infra = " · infrastructure" if ident.get("kind") == "infrastructure" else ""
         items.append(f'<li><span class="chip" style="--c:{KINDS[kind]["color"]}">{esc(ident["type"])}</span> '
                      f'<span class="mono val">{esc(ident["value"])}</span> '
                      f'<span class="muted">{float(ident.get("weight") or 0):.2f} · {int(ident.get("sites") or 0)} '
-                     f'sites</span></li>')
+                     f'sites{infra}</span>' + (f' <span class="muted">({esc(shows)})</span>' if shows else "")
+                     + '</li>')
     return '<ul class="ids">' + "".join(items) + "</ul>" if items else '<span class="muted">none</span>'
 
 
@@ -359,7 +376,7 @@ def to_html(net: Mapping[str, Any], *, title: str | None = None, extra: Mapping[
                        f'<span class="muted">({esc(node["type"])})</span></td>'
                        f'<td><span class="mono val">{esc(node["value"])}</span></td>'
                        f'<td class="num">{node["weight"]:.2f}</td><td class="num">{node["sites"]}</td>'
-                       f'<td>{esc(", ".join(node["shown_sites"]))}</td></tr>')
+                       f'<td>{esc(", ".join(_with_detail(s, node["detail"]) for s in node["shown_sites"]))}</td></tr>')
     ids_table = ('<table class="data"><thead><tr><th>Kind</th><th>Value</th><th>Weight</th><th>Sites sharing it '
                  '(store)</th><th>Sites here</th></tr></thead><tbody>' + "".join(id_rows) + "</tbody></table>") \
         if id_rows else '<p class="empty">No shared identifiers.</p>'
@@ -776,7 +793,9 @@ _SCRIPT = r"""
       row(dl, "Joins", n.joins ? "yes: part of a joining link" : "no: weak links only");
       var dd2 = row(dl, "Here", null);
       var ul2 = h("ul", null, dd2);
-      n.shown_sites.forEach(function (s) { h("li", s, ul2, "mono"); });
+      n.shown_sites.forEach(function (s) {
+        h("li", n.detail && n.detail[s] ? s + " (" + n.detail[s] + ")" : s, ul2, "mono");
+      });
     }
   }
 

@@ -385,7 +385,7 @@ def _crawl(config: Config, job: JobConfig, seeds: str) -> dict[str, Any]:
                                             job=job.name))
     engine = open_engine(config.storage.url)
     try:
-        recompute_clusters(engine)
+        recompute_clusters(engine, config.clusters)
     finally:
         engine.dispose()
     out: dict[str, Any] = {"outcome": result.outcome, "runs": [result.run_id],

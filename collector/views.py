@@ -87,7 +87,10 @@ def print_network(net: dict, console: Console | None = None) -> None:
     for col in ("sites", "strength", "joins", "shared identifiers"):
         table.add_column(col, overflow="fold")
     for link in net.get("links", []):
-        ids = "; ".join(f"{i['type']} {i['value']} ({i['weight']:.2f}, {i['sites']} sites)" for i in link["identifiers"])
+        ids = "; ".join(f"{i['type']} {i['value']} ({i['weight']:.2f}, {i['sites']} sites"
+                        + (", infrastructure" if i.get("kind") == "infrastructure" else "")
+                        + "".join(f"; {k}: {v}" for k, v in sorted((i.get("detail") or {}).items())) + ")"
+                        for i in link["identifiers"])
         table.add_row(escape(f"{link['a']} - {link['b']}"), f"{link['strength']:.2f}", "yes" if link.get("joins") else "no",
                       escape(ids))
     console.print(table)

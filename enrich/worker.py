@@ -220,7 +220,7 @@ def run_worker(config: Any, request: WorkerRequest | None = None, *, engine: Any
         result = recorded_run(engine, "enrich-worker", arguments,
                               lambda run_id: run_batches(config, engine, run_id, request))
         if result.sites:
-            recompute_clusters(engine)
+            recompute_clusters(engine, config.clusters)
         return result
     finally:
         if own:

@@ -3,8 +3,9 @@
 Operator networks must never link sites through an address thousands of customers share.
 Enrichment marks the networks it looked up (``Network.cdn``), but an address inside a CDN's
 published range is an edge whether or not its network lookup succeeded (or ever ran), so
-the store's readers ask this module too. ``enrich.hosting.CdnList`` reads the same file
-for everything else it holds (ASNs, CNAMEs, name servers, AS names).
+the store's readers ask this module too; likewise a name CNAMEd into a CDN
+(:func:`cdn_of_cname`) and a CDN's own nameservers (:func:`cdn_of_nameserver`), read once
+per file. ``enrich.hosting.CdnList`` reads the same file for enrichment (ASNs, AS names).
 """
 
 from __future__ import annotations
@@ -19,15 +20,40 @@ CDN_FILE = Path(__file__).resolve().parents[1] / "config" / "enrich" / "cdn.toml
 
 
 @lru_cache(maxsize=4)
-def _ranges(path: Path = CDN_FILE) -> tuple[tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, str], ...]:
+def _providers(path: Path = CDN_FILE) -> tuple[dict, ...]:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeError, tomllib.TOMLDecodeError):
         return ()  # enrichment reports a bad file (CdnListError); readers fall back to Network.cdn
+    items = data.get("provider", [])
+    return tuple(p for p in items if isinstance(p, dict)) if isinstance(items, list) else ()
+
+
+@lru_cache(maxsize=4)
+def _suffixes(key: str, path: Path = CDN_FILE) -> tuple[tuple[str, str], ...]:
+    return tuple((str(s).strip().strip(".").lower(), str(p.get("name", "CDN"))) for p in _providers(path)
+                 for s in (p.get(key) or []) if isinstance(s, str) and s.strip().strip("."))
+
+
+def _suffix_of(name: str, key: str) -> str | None:
+    name = name.strip().strip(".").lower()
+    return next((cdn for s, cdn in _suffixes(key) if name and (name == s or name.endswith("." + s))), None)
+
+
+def cdn_of_cname(target: str) -> str | None:
+    """The CDN a CNAME target points into (``x.cdn.cloudflare.net``), or None."""
+    return _suffix_of(target, "cnames")
+
+
+def cdn_of_nameserver(name: str) -> str | None:
+    """The CDN whose authoritative nameservers ``name`` is one of (``kiki.ns.cloudflare.com``)."""
+    return _suffix_of(name, "nameservers")
+
+
+@lru_cache(maxsize=4)
+def _ranges(path: Path = CDN_FILE) -> tuple[tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, str], ...]:
     out = []
-    for provider in data.get("provider", []) if isinstance(data.get("provider"), list) else []:
-        if not isinstance(provider, dict):
-            continue
+    for provider in _providers(path):
         for cidr in provider.get("cidrs", []) or []:
             try:
                 out.append((ipaddress.ip_network(str(cidr), strict=False), str(provider.get("name", "CDN"))))

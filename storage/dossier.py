@@ -437,11 +437,13 @@ def _order_chain(info: dict[int, tuple[str, datetime]],
 
 def _memberships(session: Session, sid: int) -> list[dict]:
     m = ClusterMember
-    rows = session.execute(select(Cluster.key, Cluster.label, Cluster.updated_at, m.strength, m.first_seen,
-                                  m.last_seen).join(Cluster, Cluster.id == m.cluster_id).where(m.site_id == sid)
-                           .order_by(m.last_seen.desc(), m.id.desc()).limit(20)).all()
+    rows = session.execute(select(Cluster.key, Cluster.label, Cluster.updated_at, Cluster.dissolved_at, m.strength,
+                                  m.first_seen, m.last_seen).join(Cluster, Cluster.id == m.cluster_id)
+                           .where(m.site_id == sid).order_by(m.last_seen.desc(), m.id.desc()).limit(20)).all()
+    # a dissolved cluster has no current members (storage.clusters)
     return [{"cluster": r.key, "label": r.label, "strength": r.strength, "first_seen": r.first_seen,
-             "last_seen": r.last_seen, "current": r.last_seen >= r.updated_at} for r in rows]
+             "last_seen": r.last_seen, "current": r.last_seen >= r.updated_at and r.dissolved_at is None,
+             "dissolved_at": r.dissolved_at} for r in rows]
 
 
 def _evidence(session: Session, sid: int) -> tuple[list[dict], int]:

@@ -290,7 +290,8 @@ def _cluster(session: Session, ids: list[int]) -> dict[int, str]:
     m = ClusterMember
     out: dict[int, str] = {}
     for site_id, key in session.execute(
-            select(m.site_id, Cluster.key).join(Cluster, Cluster.id == m.cluster_id).where(m.site_id.in_(ids))
+            select(m.site_id, Cluster.key).join(Cluster, Cluster.id == m.cluster_id)
+            .where(m.site_id.in_(ids), m.last_seen >= Cluster.updated_at, Cluster.dissolved_at.is_(None))
             .order_by(m.site_id, m.last_seen.desc(), m.strength.desc(), m.id.desc())):
         out.setdefault(site_id, key)
     return out

@@ -74,6 +74,7 @@ EVENT_ATTRIBUTES = {  # indicator type -> (MISP type, category, to_ids, comment)
     "email": ("email", "Attribution", True, "contact address published on the site"),
     "video_host": ("hostname", "Network activity", False, "video host embedded by the site"),
     "ad_network": ("text", "Other", False, "ad network on the site"),
+    "advertiser": ("text", "Other", False, "advertiser contact in an ad slot on the site (not the operator's)"),
 }
 
 

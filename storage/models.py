@@ -478,6 +478,31 @@ class Cluster(Base):
     label: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    dissolved_at: Mapped[datetime | None] = mapped_column(default=None)
+    """When a computation found none of it any more (its members are then no cluster's
+    current members); cleared when a later computation matches it again."""
+
+
+class ClusterComputation(Base):
+    """One computation of the operator networks: what it covered and the store's watermarks
+    then, so the next one recomputes only the sites whose identifiers changed since."""
+
+    __tablename__ = "cluster_computations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    full: Mapped[bool] = mapped_column(default=True)
+    """The whole store (True) or the sites around the changed ones (False)."""
+    dirty: Mapped[int] = mapped_column(default=0)
+    """Sites whose identifiers had changed (incremental) or every site (full)."""
+    sites: Mapped[int] = mapped_column(default=0)
+    """Sites whose clusters were recomputed."""
+    clusters: Mapped[int] = mapped_column(default=0)
+    """Clusters written (kept, new or revived)."""
+    dissolved: Mapped[int] = mapped_column(default=0)
+    """Clusters marked dissolved."""
+    state: Mapped[dict] = mapped_column(default=dict)
+    """Per-table highest id and row count, and a fingerprint of the rules and lists."""
 
 
 class ClusterMember(Base, Observed):

@@ -1,34 +1,52 @@
-"""The identifiers around a few sites, gathered with targeted queries (for ``isop network``).
+"""The identifiers of the store or around a few sites, gathered with targeted queries.
 
-:func:`storage.clusters.identifiers` reads every identifier in the store, which is right
-for recomputing all clusters after a crawl but far too slow for one analyst's question on a
-store of 100,000 sites. :func:`identifiers_around` returns the same ``(type, value) ->
-site ids`` map restricted to the identifiers that touch ``site_ids`` (each with *all* the
-sites it was seen on, so weights are exact), using indexed lookups only:
+One gatherer serves the whole-store computation (:func:`storage.clusters.identifiers`,
+``ids=None``) and ``isop network`` (:func:`identifiers_around`, a few site ids), so both
+see the same identifiers under the same rules. Around sites, each identifier comes with
+*all* the sites it was seen on (weights and the shared-value statistics are exact), using
+indexed lookups only:
 
-- indicators sighted on the sites;
+- indicators sighted on the sites (:data:`storage.clusters.INDICATOR_WEIGHTS` types); a
+  Google Analytics property ``UA-123456-4`` counts as its account ``UA-123456`` (one
+  account, several properties; which property each site uses is kept as the identifier's
+  detail). GA4 ``G-`` ids, GTM containers and AdSense ``pub-`` ids are accounts already;
 - certificates presented by the sites' hosts or naming their domains in their SANs (a
   substring search of the SAN lists, the one table scan here, so ``isop network`` does it
-  for the site asked about only), with every site presenting them or named in them;
-- A/AAAA addresses of the sites' names that are neither reserved nor in a CDN network,
-  with every name that resolved to them (an address with more than
-  :data:`MAX_NAMES_PER_ADDRESS` names is shared hosting and skipped: it could not link);
+  for the site asked about only) — never one presented by a host on a CDN edge (an address
+  in a CDN's range or network, or a CNAME into a CDN): that certificate is the CDN's;
+- A/AAAA addresses of the sites' names that are neither reserved nor CDN edges (by
+  ``Network.cdn``, the published ranges of ``config/enrich/cdn.toml``, or the name's CNAME
+  into a CDN), canonical (IPv6 compressed, IPv4-mapped as IPv4); an address with more than
+  :data:`MAX_NAMES_PER_ADDRESS` names is shared hosting and skipped;
 - the latest nameserver set of the sites (DNS NS answer of the apex, latest registration),
-  with every site whose DNS answer or registration holds the same set (sites known only by
-  their registration's nameservers are found from their own side).
+  unless one of its servers is a CDN's (``cdn.toml``) or a DNS provider's, registrar's
+  default or parking service's (``config/enrich/nameservers.toml``);
+- hops (``site_relations``): a redirect, a "we moved" notice or a mirror from one site to
+  another is an operator tie ``("hop", "a.com -> b.com")`` — a notice or mirror only
+  between domains of one brand (a site announcing that *it* moved: ``baytor.to`` ->
+  ``baytor.se``, ``toon101`` -> ``toon102``; a forum post saying some other site moved is
+  no tie), a redirect across brands too (the server hands its visitors over) — unless either end
+  hops to (or is hopped to from) more than ``max_hop_brands`` brands or
+  ``max_hop_domains`` domains — a status page or a mirror list of several brands links
+  everyone it names, and is no operator; a numbered successor that merely resolves
+  (``"numbered"``) is infrastructure (anyone may register ``site102``).
 """
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from collections import defaultdict
 from collections.abc import Collection, Iterable
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Text, cast, func, or_, select
 from sqlalchemy.orm import Session
 
-from storage.cdn import cdn_edges
+from storage.cdn import cdn_of, cdn_of_cname, cdn_of_nameserver
 from storage.chunks import chunks
+from storage.cluster_rules import ClustersConfig
 from storage.models import (
     Certificate,
     DnsObservation,
@@ -40,9 +58,12 @@ from storage.models import (
     IpAddress,
     IpNetwork,
     Network,
+    RelationKind,
     Site,
+    SiteRelation,
 )
 from storage.names import HostNameError, parse_host
+from storage.nameservers import provider_of
 
 MAX_NAMES_PER_ADDRESS = 200
 """An address more names resolved to than this is shared hosting (it cannot link sites)."""
@@ -50,7 +71,68 @@ MAX_NAMES_PER_ADDRESS = 200
 MAX_NS_CANDIDATES = 200
 """Sites checked for one nameserver set; more means it is shared by too many to link."""
 
-Identifiers = dict[tuple[str, str], set[int]]
+HOP_KINDS = (RelationKind.REDIRECT, RelationKind.ANNOUNCED, RelationKind.MIRROR)
+"""Relations that are operator ties (when the ends pass the hop limits)."""
+
+_UA = re.compile(r"^(UA-\d{4,10})-\d{1,4}$", re.I)
+
+Key = tuple[str, str]
+
+
+class IdentifierMap(dict[Key, set[int]]):
+    """``(type, value) -> site ids``, with ``details``: ``(type, value) -> site id -> the
+    site's own spelling`` (a GA property of the account, a hop's kind)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.details: dict[Key, dict[int, set[str]]] = {}
+
+    def add(self, key: Key, site: int, detail: str | None = None) -> None:
+        self.setdefault(key, set()).add(site)
+        if detail:
+            self.details.setdefault(key, {}).setdefault(site, set()).add(detail)
+
+    def merge(self, other: Any) -> None:
+        for key, sites in other.items():
+            self.setdefault(key, set()).update(sites)
+        for key, per in getattr(other, "details", {}).items():
+            mine = self.details.setdefault(key, {})
+            for site, values in per.items():
+                mine.setdefault(site, set()).update(values)
+
+
+Identifiers = IdentifierMap
+
+
+def account_of(kind: str, value: str) -> str:
+    """The account an analytics id belongs to: ``UA-123456-4`` -> ``UA-123456``; other ids are
+    accounts themselves."""
+    if kind == "ga" and (m := _UA.match(value.strip())):
+        return m.group(1).upper()
+    return value
+
+
+def canonical_ip(value: str) -> str:
+    """An address in one spelling (IPv6 compressed and lower-case, IPv4-mapped as IPv4)."""
+    try:
+        addr = ipaddress.ip_address(value.strip())
+    except ValueError:
+        return value.strip().lower()
+    if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
+        addr = addr.ipv4_mapped
+    return str(addr)
+
+
+def shared_nameserver(name: str) -> str | None:
+    """The CDN or provider whose nameserver ``name`` is (never an operator's), or None."""
+    if cdn := cdn_of_nameserver(name):
+        return cdn
+    provider = provider_of(name)
+    return provider.name if provider else None
+
+
+def _in(column: Any, ids: list[int] | None) -> Any:
+    return column.in_(ids) if ids is not None else True
 
 
 def _sites_of_names(session: Session, names: Collection[str]) -> dict[str, int]:
@@ -77,45 +159,107 @@ def _sites_of_names(session: Session, names: Collection[str]) -> dict[str, int]:
     return out
 
 
-def _indicators(session: Session, ids: list[int], weights: Collection[str], max_sites: int) -> Identifiers:
-    touching = select(IndicatorSighting.indicator_id).where(IndicatorSighting.site_id.in_(ids)).distinct()
-    linking = (select(IndicatorSighting.indicator_id).where(IndicatorSighting.indicator_id.in_(touching))
-               .group_by(IndicatorSighting.indicator_id)
-               .having(func.count(func.distinct(IndicatorSighting.site_id)).between(2, max_sites)))
-    out: Identifiers = defaultdict(set)
+# --- indicators ---------------------------------------------------------------------------
+
+
+def _indicators(session: Session, ids: list[int] | None, weights: Collection[str], max_sites: int) -> IdentifierMap:
+    s = IndicatorSighting
+    ua = (Indicator.type == "ga") & Indicator.value.like("UA-%-%")
+    many = (select(s.indicator_id).group_by(s.indicator_id)
+            .having(func.count(func.distinct(s.site_id)).between(2, max_sites)))
+    if ids is None:
+        wanted = or_(Indicator.id.in_(many), ua)
+    else:
+        touching = select(s.indicator_id).where(s.site_id.in_(ids)).distinct()
+        accounts = {account_of("ga", v) for v in session.scalars(
+            select(Indicator.value).where(Indicator.id.in_(touching), ua))}
+        accounts.discard("")
+        same_account = [Indicator.value.like(f"{a}-%") for a in sorted(accounts) if _UA.match(f"{a}-1")]
+        wanted = or_(Indicator.id.in_(many.where(s.indicator_id.in_(touching))),
+                     *[ua & cond for cond in same_account]) if same_account else \
+            Indicator.id.in_(many.where(s.indicator_id.in_(touching)))
+    out = IdentifierMap()
     for kind, value, site_id in session.execute(
-            select(Indicator.type, Indicator.value, IndicatorSighting.site_id)
-            .join(IndicatorSighting, IndicatorSighting.indicator_id == Indicator.id)
-            .where(Indicator.id.in_(linking), Indicator.type.in_(list(weights)))):
-        out[(kind, value)].add(site_id)
+            select(Indicator.type, Indicator.value, s.site_id).join(s, s.indicator_id == Indicator.id)
+            .where(wanted, Indicator.type.in_(list(weights)))):
+        account = account_of(kind, value)
+        out.add((kind, account), site_id, value if account != value else None)
     return out
 
 
-def _certificates(session: Session, ids: list[int], san_search: bool) -> Identifiers:
-    presented = set(session.scalars(select(HostCertificate.certificate_id).join(Host, Host.id == HostCertificate.host_id)
-                                    .where(Host.site_id.in_(ids))))
-    # Certificates naming the sites (a JSON string ending in the domain: "x.com", "*.x.com").
-    sans_text = cast(Certificate.sans, Text)
-    naming = [] if not san_search else [cond for domain in session.scalars(select(Site.domain).where(Site.id.in_(ids)))
-              for cond in (sans_text.contains(f'"{domain}"', autoescape=True),
-                           sans_text.contains(f'.{domain}"', autoescape=True))]
-    for start in range(0, len(naming), 200):
-        presented.update(session.scalars(select(Certificate.id).where(or_(*naming[start:start + 200]))))
-    presented = sorted(presented)
-    out: Identifiers = defaultdict(set)
-    for sha, site_id in session.execute(
-            select(Certificate.sha256, Host.site_id)
-            .join(HostCertificate, HostCertificate.certificate_id == Certificate.id)
-            .join(Host, Host.id == HostCertificate.host_id).where(Certificate.id.in_(presented))):
-        out[("cert", sha)].add(site_id)
-    sans = session.execute(select(Certificate.sha256, Certificate.sans).where(Certificate.id.in_(presented))).all()
+# --- CDN edges ----------------------------------------------------------------------------
+
+
+def _edge_names(session: Session, names: Iterable[str] | None) -> set[str]:
+    """The names (of ``names``; None: every name) on a CDN edge: an A/AAAA address in a CDN
+    range or CDN network, or a CNAME into a CDN."""
+    d = DnsObservation
+    rows: list[tuple[str, str, str]] = []
+    if names is None:
+        rows = session.execute(select(d.name, d.rtype, d.value).where(d.rtype.in_(("A", "AAAA", "CNAME")))).all()
+    else:
+        for chunk in chunks(set(names)):
+            rows += session.execute(select(d.name, d.rtype, d.value)
+                                    .where(d.name.in_(chunk), d.rtype.in_(("A", "AAAA", "CNAME")))).all()
+    ips = {v for _n, t, v in rows if t != "CNAME"}
+    cdn_net = _cdn_network_ips(session, ips)
+    out = set()
+    for name, rtype, value in rows:
+        if (rtype == "CNAME" and cdn_of_cname(value)) or (rtype != "CNAME" and (value in cdn_net or cdn_of(value))):
+            out.add(name)
+    return out
+
+
+def _cdn_network_ips(session: Session, ips: Collection[str]) -> set[str]:
+    out: set[str] = set()
+    for chunk in chunks(ips):
+        out.update(session.scalars(
+            select(IpAddress.address).join(IpNetwork, IpNetwork.ip_id == IpAddress.id)
+            .join(Network, Network.id == IpNetwork.network_id)
+            .where(IpAddress.address.in_(chunk), Network.cdn.is_not(None))))
+    return out
+
+
+# --- certificates -------------------------------------------------------------------------
+
+
+def _certificates(session: Session, ids: list[int] | None, san_search: bool) -> IdentifierMap:
+    hc = HostCertificate
+    if ids is None:
+        wanted = None
+    else:
+        wanted = set(session.scalars(select(hc.certificate_id).join(Host, Host.id == hc.host_id)
+                                     .where(Host.site_id.in_(ids))))
+        # Certificates naming the sites (a JSON string ending in the domain: "x.com", "*.x.com").
+        sans_text = cast(Certificate.sans, Text)
+        naming = [] if not san_search else [
+            cond for domain in session.scalars(select(Site.domain).where(Site.id.in_(ids)))
+            for cond in (sans_text.contains(f'"{domain}"', autoescape=True),
+                         sans_text.contains(f'.{domain}"', autoescape=True))]
+        for start in range(0, len(naming), 200):
+            wanted.update(session.scalars(select(Certificate.id).where(or_(*naming[start:start + 200]))))
+    scope = (lambda q: q) if wanted is None else (lambda q: q.where(Certificate.id.in_(sorted(wanted))))
+    presented = session.execute(scope(
+        select(Certificate.sha256, Host.fqdn, Host.site_id).join(hc, hc.certificate_id == Certificate.id)
+        .join(Host, Host.id == hc.host_id))).all()
+    edges = _edge_names(session, None if ids is None else {fqdn for _s, fqdn, _i in presented})
+    cdn_certs = {sha for sha, fqdn, _i in presented if fqdn in edges}
+    out = IdentifierMap()
+    for sha, _fqdn, site_id in presented:
+        if sha not in cdn_certs:
+            out.add(("cert", sha), site_id)
+    sans = [(sha, listed) for sha, listed in session.execute(scope(select(Certificate.sha256, Certificate.sans)))
+            if sha not in cdn_certs]
     names = {n for _sha, listed in sans for n in (listed or ()) if isinstance(n, str)}
     sites = _sites_of_names(session, names)
     for sha, listed in sans:
         for name in listed or ():
             if isinstance(name, str) and name in sites:
-                out[("cert", sha)].add(sites[name])
+                out.add(("cert", sha), sites[name])
     return out
+
+
+# --- addresses ----------------------------------------------------------------------------
 
 
 def _site_names(session: Session, ids: list[int]) -> set[str]:
@@ -124,34 +268,43 @@ def _site_names(session: Session, ids: list[int]) -> set[str]:
     return names
 
 
-def _addresses(session: Session, ids: list[int]) -> Identifiers:
-    names = _site_names(session, ids)
+def _addresses(session: Session, ids: list[int] | None) -> IdentifierMap:
     d = DnsObservation
-    ips: set[str] = set()
-    for chunk in chunks(names):
-        ips.update(session.scalars(select(d.value).where(d.name.in_(chunk), d.rtype.in_(("A", "AAAA")))))
+    rows: list[tuple[str, str]] = []
+    if ids is None:
+        rows = session.execute(select(d.name, d.value).where(d.rtype.in_(("A", "AAAA")))).all()
+        ips = {ip for _n, ip in rows}
+    else:
+        ips = set()
+        for chunk in chunks(_site_names(session, ids)):
+            ips.update(session.scalars(select(d.value).where(d.name.in_(chunk), d.rtype.in_(("A", "AAAA")))))
     if not ips:
-        return {}
+        return IdentifierMap()
     excluded: set[str] = set()
     for chunk in chunks(ips):
         excluded.update(session.scalars(select(IpAddress.address).where(
             IpAddress.address.in_(chunk), IpAddress.reserved.is_not(None))))
-        excluded.update(session.scalars(
-            select(IpAddress.address).join(IpNetwork, IpNetwork.ip_id == IpAddress.id)
-            .join(Network, Network.id == IpNetwork.network_id)
-            .where(IpAddress.address.in_(chunk), Network.cdn.is_not(None))))
-    dedicated = sorted(ips - excluded - cdn_edges(ips))
-    rows: list[tuple[str, str]] = []
-    for chunk in chunks(dedicated):
-        few = (select(d.value).where(d.value.in_(chunk), d.rtype.in_(("A", "AAAA"))).group_by(d.value)
-               .having(func.count() <= MAX_NAMES_PER_ADDRESS))
-        rows += session.execute(select(d.name, d.value).where(d.value.in_(few), d.rtype.in_(("A", "AAAA")))).all()
+    excluded |= _cdn_network_ips(session, ips)
+    dedicated = sorted(ip for ip in ips - excluded if not cdn_of(ip))
+    if ids is not None:
+        rows = []
+        for chunk in chunks(dedicated):
+            few = (select(d.value).where(d.value.in_(chunk), d.rtype.in_(("A", "AAAA"))).group_by(d.value)
+                   .having(func.count() <= MAX_NAMES_PER_ADDRESS))
+            rows += session.execute(select(d.name, d.value).where(d.value.in_(few), d.rtype.in_(("A", "AAAA")))).all()
+    keep = set(dedicated)
+    rows = [(n, ip) for n, ip in rows if ip in keep]
+    # a name CNAMEd into a CDN has edge addresses, whatever their ranges say
+    cnamed = {n for n in _edge_names(session, {n for n, _ip in rows}) if n}
     sites = _sites_of_names(session, {name for name, _ip in rows})
-    out: Identifiers = defaultdict(set)
+    out = IdentifierMap()
     for name, ip in rows:
-        if name in sites:
-            out[("ip", ip.strip().lower())].add(sites[name])
+        if name in sites and name not in cnamed:
+            out.add(("ip", canonical_ip(ip)), sites[name])
     return out
+
+
+# --- nameservers --------------------------------------------------------------------------
 
 
 def ns_value(names: Iterable[str]) -> str | None:
@@ -160,67 +313,159 @@ def ns_value(names: Iterable[str]) -> str | None:
     return ",".join(clean)[:1000] if clean else None
 
 
-def _latest_ns_sets(session: Session, site_ids: Collection[int]) -> dict[int, set[str]]:
-    """Site id -> its nameserver set values (latest DNS NS answer of the apex, latest registration)."""
+def operator_ns_value(names: Iterable[str]) -> str | None:
+    """:func:`ns_value`, or None when a server is a CDN's or a shared provider's."""
+    value = ns_value(names)
+    if value is None or any(shared_nameserver(n) for n in value.split(",")):
+        return None
+    return value
+
+
+def _latest_ns_sets(session: Session, site_ids: Collection[int] | None) -> dict[int, set[str]]:
+    """Site id -> its operator nameserver set values (latest DNS NS answer of the apex,
+    latest registration); sets on shared providers' servers are left out."""
     out: dict[int, set[str]] = defaultdict(set)
-    domains = dict(session.execute(select(Site.domain, Site.id).where(Site.id.in_(list(site_ids)))).all())
+    ids = None if site_ids is None else list(site_ids)
+    domains = dict(session.execute(select(Site.domain, Site.id).where(_in(Site.id, ids))).all())
     latest: dict[str, tuple[datetime, list[str]]] = {}
-    for name, value, seen in session.execute(
-            select(DnsObservation.name, DnsObservation.value, DnsObservation.last_seen)
-            .where(DnsObservation.rtype == "NS", DnsObservation.name.in_(list(domains)))):
+    d = DnsObservation
+    query = select(d.name, d.value, d.last_seen).where(d.rtype == "NS")
+    for name, value, seen in session.execute(query if ids is None else query.where(d.name.in_(list(domains)))):
+        name = name.strip().rstrip(".").lower()
+        if name not in domains:
+            continue
         if name not in latest or seen > latest[name][0]:
             latest[name] = (seen, [value])
         elif seen == latest[name][0]:
             latest[name][1].append(value)
     for name, (_seen, values) in latest.items():
-        if (v := ns_value(values)) is not None:
+        if (v := operator_ns_value(values)) is not None:
             out[domains[name]].add(v)
     newest: dict[int, tuple[datetime, list]] = {}
     r = DomainRegistration
     for site_id, nameservers, seen in session.execute(
-            select(r.site_id, r.nameservers, r.last_seen).where(r.site_id.in_(list(site_ids)))):
+            select(r.site_id, r.nameservers, r.last_seen).where(_in(r.site_id, ids))):
         if site_id not in newest or seen > newest[site_id][0]:
             newest[site_id] = (seen, list(nameservers or ()))
     for site_id, (_seen, nameservers) in newest.items():
-        if (v := ns_value(nameservers)) is not None:
+        if (v := operator_ns_value(nameservers)) is not None:
             out[site_id].add(v)
     return out
 
 
-def _nameservers(session: Session, ids: list[int]) -> Identifiers:
+def _nameservers(session: Session, ids: list[int] | None) -> IdentifierMap:
     own = _latest_ns_sets(session, ids)
+    out = IdentifierMap()
+    if ids is None:
+        for site_id, values in own.items():
+            for value in values:
+                out.add(("nameservers", value), site_id)
+        return out
     wanted = {v for values in own.values() for v in values}
-    out: Identifiers = defaultdict(set)
     for value in wanted:
         servers = value.split(",")
         d = DnsObservation
         candidates = list(session.scalars(
-            select(d.name).where(d.rtype == "NS", d.value.in_(servers)).group_by(d.name)
-            .having(func.count(func.distinct(d.value)) >= len(servers)).limit(MAX_NS_CANDIDATES)))
+            select(d.name).where(d.rtype == "NS", d.value.in_(servers + [f"{s}." for s in servers]))
+            .group_by(d.name).having(func.count(func.distinct(d.value)) >= len(servers)).limit(MAX_NS_CANDIDATES)))
         if len(candidates) >= MAX_NS_CANDIDATES:
             continue
-        candidate_ids = set(session.scalars(select(Site.id).where(Site.domain.in_(candidates))))
+        candidate_ids = set(session.scalars(select(Site.id).where(
+            Site.domain.in_({c.strip().rstrip(".").lower() for c in candidates}))))
         candidate_ids.update(i for i, values in own.items() if value in values)
         for site_id, values in _latest_ns_sets(session, candidate_ids).items():
             if value in values:
-                out[("nameservers", value)].add(site_id)
+                out.add(("nameservers", value), site_id)
+    return out
+
+
+# --- hops ---------------------------------------------------------------------------------
+
+
+def brands(domains: Iterable[str]) -> int:
+    """How many brands ``domains`` carry (``baytor.cc``, ``baytor-proxy.net`` and
+    ``xbaytor.ws`` are one: :func:`spiders.hopping.same_brand`)."""
+    from spiders.hopping import same_brand
+
+    groups: list[str] = []
+    for d in sorted(domains):
+        if not any(same_brand(d, g) for g in groups):
+            groups.append(d)
+    return len(groups)
+
+
+def _hops(session: Session, ids: list[int] | None, max_brands: int, max_domains: int) -> IdentifierMap:
+    r = SiteRelation
+    base = select(r.from_site_id, r.to_site_id, r.kind)
+    if ids is None:
+        rows = session.execute(base).all()
+    else:
+        rows = session.execute(base.where(or_(r.from_site_id.in_(ids), r.to_site_id.in_(ids)))).all()
+        ends = sorted({x for f, t, _k in rows for x in (f, t)})
+        for chunk in chunks(ends):  # every hop of the ends, for the limits
+            rows += session.execute(base.where(or_(r.from_site_id.in_(chunk), r.to_site_id.in_(chunk)))).all()
+        rows = list(dict.fromkeys(rows))
+    if not rows:
+        return IdentifierMap()
+    sites = {x for f, t, _k in rows for x in (f, t)}
+    domains: dict[int, str] = {}
+    for chunk in chunks(sites):
+        domains.update(session.execute(select(Site.id, Site.domain).where(Site.id.in_(chunk))).all())
+    outgoing: dict[int, set[int]] = defaultdict(set)
+    incoming: dict[int, set[int]] = defaultdict(set)
+    for f, t, kind in rows:
+        if kind in HOP_KINDS and f != t:
+            outgoing[f].add(t)
+            incoming[t].add(f)
+
+    def ordinary(group: set[int]) -> bool:
+        return len(group) <= max_domains and brands(domains.get(i, "") for i in group) <= max_brands
+
+    from spiders.hopping import same_brand
+
+    out = IdentifierMap()
+    for f, t, kind in sorted(set(rows), key=lambda x: (x[0], x[1], str(x[2]))):
+        if f == t or f not in domains or t not in domains:
+            continue
+        value = f"{domains[f]} -> {domains[t]}"
+        if kind == RelationKind.NUMBERED:
+            out.add(("numbered", value), f, "numbered predecessor")
+            out.add(("numbered", value), t, "numbered successor")
+        elif kind in HOP_KINDS and ordinary(outgoing[f]) and ordinary(incoming[t]) and (
+                kind == RelationKind.REDIRECT or same_brand(domains[f], domains[t])):
+            verb = {"redirect": "redirects to", "announced": "announces its move to",
+                    "mirror": "lists as its mirror"}[str(kind.value if hasattr(kind, "value") else kind)]
+            out.add(("hop", value), f, f"{verb} {domains[t]}")
+            out.add(("hop", value), t, f"{domains[f]} {verb} it")
+    return out
+
+
+# --- all together -------------------------------------------------------------------------
+
+
+def gather(session: Session, ids: Collection[int] | None, weights: Collection[str], max_sites: int,
+           san_search: bool = True, max_hop_brands: int = 2, max_hop_domains: int = 10) -> IdentifierMap:
+    """Identifiers touching ``ids`` (None: the whole store) -> every site id they were seen on."""
+    scope = None if ids is None else sorted(set(ids))
+    out = IdentifierMap()
+    if scope is not None and not scope:
+        return out
+    for part in (_indicators(session, scope, weights, max_sites), _certificates(session, scope, san_search),
+                 _addresses(session, scope), _nameservers(session, scope),
+                 _hops(session, scope, max_hop_brands, max_hop_domains)):
+        out.merge(part)
     return out
 
 
 def identifiers_around(session: Session, site_ids: Collection[int], weights: Collection[str],
-                       max_sites: int, san_search: bool = True) -> Identifiers:
+                       max_sites: int, san_search: bool = True, rules: Any = None) -> IdentifierMap:
     """Identifiers ``(type, value)`` touching ``site_ids`` -> every site id they were seen on.
 
     ``weights``: the indicator types that can link; ``max_sites``: indicators seen on more
     sites are left out (they could not link); ``san_search``: also scan the certificates'
-    SAN lists for the sites' domains (the one query here that reads a whole table).
+    SAN lists for the sites' domains (the one query here that reads a whole table);
+    ``rules``: a :class:`storage.cluster_rules.ClustersConfig` (its hop limits; default: defaults).
     """
-    ids = sorted(set(site_ids))
-    out: Identifiers = {}
-    if not ids:
-        return out
-    for part in (_indicators(session, ids, weights, max_sites), _certificates(session, ids, san_search),
-                 _addresses(session, ids), _nameservers(session, ids)):
-        for key, sites in part.items():
-            out.setdefault(key, set()).update(sites)
-    return out
+    if rules is None:
+        rules = ClustersConfig()
+    return gather(session, site_ids, weights, max_sites, san_search, rules.max_hop_brands, rules.max_hop_domains)

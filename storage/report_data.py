@@ -242,7 +242,7 @@ def _networks(session: Session, latest, top: int) -> list[dict[str, Any]]:
         .join(Site, Site.id == ClusterMember.site_id)
         .outerjoin(latest, latest.c.site_id == Site.id)
         .outerjoin(Classification, Classification.id == latest.c.id)
-        .where(ClusterMember.last_seen >= Cluster.updated_at)
+        .where(ClusterMember.last_seen >= Cluster.updated_at, Cluster.dissolved_at.is_(None))
         .order_by(Cluster.key, Site.domain)).all()
     clusters: dict[str, dict[str, Any]] = {}
     for r in rows:

@@ -72,7 +72,7 @@ BECH32 = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
 def test_api_shape():
     assert INDICATOR_TYPES == (
         "ga", "gtm", "adsense", "yandex_metrica", "btc", "eth", "trx", "xmr", "email", "telegram",
-        "discord", "whatsapp", "phone", "paypal", "favicon_mmh3", "video_host", "ad_network",
+        "discord", "whatsapp", "phone", "paypal", "favicon_mmh3", "video_host", "ad_network", "advertiser",
     )
     f = Found("ga", "G-ABC1234567", "ctx")
     with pytest.raises(dataclasses.FrozenInstanceError):

@@ -29,7 +29,12 @@ from types import TracebackType
 from typing import Any
 
 from collector.sandbox.proxy import SandboxProxy
-from collector.sandbox.tls import DEFAULT_STATE_DIR, SandboxCA, wildcard_parents
+from collector.sandbox.tls import (
+    DEFAULT_STATE_DIR,
+    SandboxCA,
+    shared_certificates,
+    wildcard_parents,
+)
 from collector.sandbox.web import WebService
 from collector.sandbox.world import World, load_world
 
@@ -98,7 +103,8 @@ async def start(world: World | Path | str | None, host: str = "127.0.0.1", dns_p
                 proxy_port: int = 0, state_dir: Path | str = DEFAULT_STATE_DIR) -> Running:
     """Start DNS and the proxy for ``world`` in the running loop (ports 0: any free)."""
     world = await asyncio.to_thread(_as_world, world) if not isinstance(world, World) else world
-    ca = await asyncio.to_thread(SandboxCA, Path(state_dir), wildcard_parents(world))
+    ca = await asyncio.to_thread(SandboxCA, Path(state_dir), wildcard_parents(world),
+                                 shared_certificates(world))
     web = await asyncio.to_thread(WebService, world)
     rdap_cls = _optional("rdap", "RdapService")
     whois_cls = _optional("whois", "WhoisService")

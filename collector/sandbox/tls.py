@@ -1,5 +1,9 @@
 """The sandbox certificate authority: one CA per state folder, a leaf certificate per host.
 
+A world may also name shared certificates (``certificates.toml``, a site's
+``certificate``): every host naming one presents the same leaf (same DER, so the same
+SHA-256), made once per CA, with that entry's SANs.
+
 Clients that trust ``ca.pem`` (``[network] ca_bundle``) verify every HTTPS host of the world
 through the sandbox proxy. The CA key pair lives in the state folder (``data/sandbox/`` by
 default) and is reused across runs, so a CA installed once in a browser profile keeps
@@ -18,7 +22,7 @@ import re
 import ssl
 import tempfile
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 from cryptography import x509
@@ -55,6 +59,18 @@ def _write_private(path: Path, data: bytes, mode: int = 0o600) -> None:
         raise
 
 
+def shared_certificates(world: object) -> dict[str, tuple[str, tuple[str, ...]]]:
+    """Host -> (certificate name, SANs) for every site of ``world`` naming a shared certificate."""
+    certs = getattr(world, "certificates", {})
+    out: dict[str, tuple[str, tuple[str, ...]]] = {}
+    for domain in getattr(world, "domains", {}).values():
+        for site in domain.sites:
+            name = getattr(site, "certificate", "")
+            if name and name in certs:
+                out[site.host] = (name, tuple(certs[name].sans))
+    return out
+
+
 def wildcard_parents(world: object) -> set[str]:
     """Domains ``D`` for which the world has a ``*.D`` DNS record (a wildcard host)."""
     parents: set[str] = set()
@@ -71,12 +87,19 @@ class SandboxCA:
     ``SandboxCA(state_dir)`` loads the CA found there or creates a new one.
     ``wildcards`` are domains with a wildcard DNS record: a host ``h.D`` (or ``D`` itself)
     then gets ``*.D`` in its subject alternative names as well as ``h.D``.
+    ``shared`` maps a host to ``(certificate name, SANs)`` (see :func:`shared_certificates`):
+    hosts naming the same certificate present one leaf, made once.
     """
 
     def __init__(self, state_dir: Path | str = DEFAULT_STATE_DIR,
-                 wildcards: Iterable[str] = ()) -> None:
+                 wildcards: Iterable[str] = (),
+                 shared: Mapping[str, tuple[str, Sequence[str]]] | None = None) -> None:
         self.state_dir = Path(state_dir)
         self._wildcards = {w.lower().strip(".") for w in wildcards}
+        self._shared = {h.lower().rstrip("."): (name, tuple(sans))
+                        for h, (name, sans) in (shared or {}).items()}
+        self._shared_pem: dict[str, bytes] = {}
+        self._shared_lock = threading.Lock()
         self._lock = threading.Lock()
         self._contexts: dict[str, ssl.SSLContext] = {}
         self._ca_cert, self._ca_key = self._load_or_create()
@@ -167,10 +190,25 @@ class SandboxCA:
                 names.append(f"*.{candidate}")
         return names
 
-    def leaf_pem(self, host: str) -> bytes:
-        """A fresh PEM certificate for ``host`` signed by the CA (key: :meth:`leaf_key_pem`)."""
+    def certificate_pem(self, host: str) -> bytes:
+        """The PEM leaf ``host`` presents: its shared certificate (the same bytes for every
+        host naming it) or a fresh one of its own."""
+        host = host.lower().rstrip(".")
+        shared = self._shared.get(host)
+        if shared is None:
+            return self.leaf_pem(host)
+        name, sans = shared
+        with self._shared_lock:  # context_for holds self._lock while it calls here
+            pem = self._shared_pem.get(name)
+            if pem is None:
+                pem = self._shared_pem[name] = self.leaf_pem(sans[0], list(sans))
+        return pem
+
+    def leaf_pem(self, host: str, names: list[str] | None = None) -> bytes:
+        """A fresh PEM certificate for ``host`` signed by the CA (key: :meth:`leaf_key_pem`);
+        ``names``: the SANs (default :meth:`names_for`)."""
         now = dt.datetime.now(dt.UTC)
-        names = self.names_for(host)
+        names = names or self.names_for(host)
         cert = (
             x509.CertificateBuilder()
             .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, names[0][:64])]))
@@ -223,7 +261,7 @@ class SandboxCA:
         ctx.minimum_version = ssl.TLSVersion.TLSv1_2
         ctx.set_alpn_protocols(["http/1.1"])
         # The ssl module loads certificates from files only: write, load, delete.
-        chain = self.leaf_pem(host) + self._ca_pem
+        chain = self.certificate_pem(host) + self._ca_pem
         fd, tmp = tempfile.mkstemp(prefix="isop-sandbox-leaf-", suffix=".pem")
         try:
             with os.fdopen(fd, "wb") as f:

@@ -117,6 +117,9 @@ class Site:
     redirect_status: int = 301
     headers: tuple[tuple[str, str], ...] = ()
     routes: tuple[Route, ...] = ()
+    certificate: str = ""
+    """Name of a ``certificates.toml`` entry this host presents over HTTPS (the same
+    certificate on every host naming it); empty: a certificate of its own."""
 
     def route_for(self, path: str) -> Route | None:
         """The most specific route matching ``path`` (exact beats the longest prefix)."""
@@ -127,6 +130,20 @@ class Site:
             if route.matches(path) and (best is None or len(route.path) > len(best.path)):
                 best = route
         return best
+
+
+@dataclass(frozen=True)
+class Certificate:
+    """A certificate several hosts present (``certificates.toml``): one DER, many hosts.
+
+    Real operators put several of their sites in one certificate's SANs, and CDNs serve
+    shared edge certificates naming many unrelated customers; both need one certificate
+    shown by several hosts, not one per host.
+    """
+
+    name: str
+    sans: tuple[str, ...]
+    """DNS names in the subject alternative names, the first one also the subject CN."""
 
 
 @dataclass(frozen=True)
@@ -175,6 +192,8 @@ class World:
     domains: dict[str, Domain]
     latency_ms: dict[str, float]
     """Service name (dns, http, rdap, whois) -> added latency per answer in milliseconds."""
+    certificates: dict[str, Certificate] = field(default_factory=dict)
+    """Shared certificates by name (``certificates.toml``)."""
 
     @property
     def sites(self) -> dict[str, Site]:
@@ -301,6 +320,21 @@ def _load_domain(path: Path, world_root: Path, registrars: dict[str, Registrar])
                   faults=faults, truth=truth)
 
 
+def _load_certificates(path: Path) -> dict[str, Certificate]:
+    """``certificates.toml``: ``[[certificate]] name = "...", sans = ["a.example", ...]``."""
+    out: dict[str, Certificate] = {}
+    for i, raw in enumerate(_read_toml(path).get("certificate", [])):
+        where = f"{path}: certificate[{i}]"
+        _check(isinstance(raw.get("name"), str) and raw["name"] != "", where, "name is missing")
+        sans = raw.get("sans", [])
+        _check(isinstance(sans, list) and bool(sans) and all(isinstance(n, str) and n for n in sans),
+               where, "sans must be a non-empty list of host names")
+        cert = _make(Certificate, {**raw, "sans": tuple(n.lower().rstrip(".") for n in sans)}, where)
+        _check(cert.name not in out, where, f"certificate {cert.name!r} is defined twice")
+        out[cert.name] = cert
+    return out
+
+
 def load_world(root: Path | str | None = None) -> World:
     """Load and validate the world in ``root`` (default: ``config/sandbox/default``)."""
     root = Path(root) if root else DEFAULT_WORLD
@@ -328,15 +362,20 @@ def load_world(root: Path | str | None = None) -> World:
         _check(net.rir in RIR_NAMES, where, f"rir must be one of {RIR_NAMES}")
         networks.append(net)
 
+    certificates = _load_certificates(root / "certificates.toml")
     domains = {}
     for path in sorted((root / "domains").glob("*.toml")):
         domain = _load_domain(path, root, registrars)
+        for i, site in enumerate(domain.sites):
+            _check(not site.certificate or site.certificate in certificates, f"{path}: site[{i}]",
+                   f"certificate {site.certificate!r} is not in certificates.toml")
         domains[domain.name] = domain
 
     latency = {k: float(v) for k, v in meta.get("latency", {}).items()}
     world = World(name=info.get("name", root.name), description=info.get("description", ""),
                   root=root, registries=registries, registrars=registrars,
-                  networks=tuple(networks), domains=domains, latency_ms=latency)
+                  networks=tuple(networks), domains=domains, latency_ms=latency,
+                  certificates=certificates)
     for domain in domains.values():
         if domain.registration is not None:
             _check(world.registry_for(domain.tld) is not None, str(root / "domains" / f"{domain.name}.toml"),

@@ -10,13 +10,18 @@ and returns every indicator once, in page order::
 Pure parsing: nothing here opens a connection. Each kind lives in its own module:
 ``analytics`` (GA, GTM, AdSense, Yandex Metrica), ``crypto`` (BTC, ETH, TRX, XMR),
 ``contacts`` (e-mail, Telegram, Discord, WhatsApp, PayPal), ``phones``, ``hosts``
-(video hosts and ad networks from ``config/indicators/``) and ``favicon``.
+(video hosts and ad networks from ``config/indicators/``) and ``favicon``. A contact inside an
+advertising slot (``adslots``) is the advertiser's: it is reported as ``advertiser`` with the
+value ``"<type>:<value>"`` (``telegram:t.me/x``), which follows advertisers across sites and
+links no sites. Analytics and ad accounts stay the site's even inside a slot (an AdSense
+slot carries the site owner's publisher id).
 """
 
 from __future__ import annotations
 
 from itertools import chain
 
+from spiders.indicators.adslots import AdSlots, find_ad_slots
 from spiders.indicators.analytics import find_analytics
 from spiders.indicators.contacts import (
     find_discord,
@@ -29,7 +34,14 @@ from spiders.indicators.crypto import find_crypto
 from spiders.indicators.document import Document, load_document
 from spiders.indicators.favicon import favicon_mmh3
 from spiders.indicators.hosts import HostRule, IndicatorLists, ListError, MarkerRule, find_hosts
-from spiders.indicators.model import INDICATOR_TYPES, MAX_INPUT_CHARS, Found, Hit, clip
+from spiders.indicators.model import (
+    ADVERTISER_CONTACT_TYPES,
+    INDICATOR_TYPES,
+    MAX_INPUT_CHARS,
+    Found,
+    Hit,
+    clip,
+)
 from spiders.indicators.phones import find_phones
 
 __all__ = [
@@ -53,7 +65,13 @@ def extract(html: str, url: str = "", *, lists: IndicatorLists | None = None) ->
         find_discord(doc), find_whatsapp(doc), find_phones(doc), find_paypal(doc),
         find_hosts(doc, lists),
     )
+    slots: AdSlots | None = None
     for h in hits:
+        if h.found.type in ADVERTISER_CONTACT_TYPES:
+            if slots is None:
+                slots = find_ad_slots(doc.text)
+            if slots.contains(h.pos):
+                h = Hit(h.pos, Found("advertiser", f"{h.found.type}:{h.found.value}", h.found.context))
         key = (h.found.type, h.found.value)
         if key not in first or h.pos < first[key].pos:
             first[key] = h

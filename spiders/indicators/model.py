@@ -10,8 +10,12 @@ INDICATOR_TYPES: tuple[str, ...] = (
     "ga", "gtm", "adsense", "yandex_metrica",
     "btc", "eth", "trx", "xmr",
     "email", "telegram", "discord", "whatsapp", "phone", "paypal",
-    "favicon_mmh3", "video_host", "ad_network",
+    "favicon_mmh3", "video_host", "ad_network", "advertiser",
 )
+
+ADVERTISER_CONTACT_TYPES = frozenset({"telegram", "whatsapp", "discord", "phone", "email", "paypal"})
+"""Contact types that, found inside an advertising slot, become an ``advertiser`` indicator
+(``"telegram:t.me/x"``): the advertiser's contact, never the site operator's."""
 
 MAX_INPUT_CHARS = 4 * 1024 * 1024
 """Only the first 4 Mi characters of a page are read: bounds time and memory on hostile input."""
