@@ -7,9 +7,11 @@ For each seed, generates a world (``collector.sandbox.generate.generate_world``)
 (a ThreadedSandbox with its own state folder, no added latency), runs ``isop crawl`` from
 its seeds.txt and then ``isop enrich`` in subprocesses with the network guard on
 ``PYTHONPATH`` (so they reach nothing but the sandbox), each of which recomputes the stored
-operator networks, and grades the networks against the answer key
+operator networks, and grades the networks against the answer key under the run's
+``[clusters]`` rules
 (:func:`collector.sandbox.grading_clusters.grade_clusters`). Prints one line per seed, the
-mean and minimum, and the issue 12 targets with PASS/FAIL; then every false pair with the
+mean and minimum, and the issue 12 targets with PASS/FAIL (recall twice: over all operators,
+and over the operators answers.json marks visible); then every false pair with the
 identifiers that joined it. ``--world DIR`` grades an existing world folder instead (e.g.
 ``config/sandbox/default``), under the same targets.
 """
@@ -28,6 +30,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from collector.config import load_config  # noqa: E402
 from collector.sandbox.grading_clusters import ClusterGrade, grade_clusters  # noqa: E402
 from collector.sandbox.server import ThreadedSandbox  # noqa: E402
 from collector.sandbox.world import load_world  # noqa: E402
@@ -103,18 +106,15 @@ def run_world(label: str, world_dir: Path, workdir: Path, max_pages: int) -> Res
         problems += [problem] if problem else []
         enrich_s, problem = isop(["enrich"], config, workdir)
         problems += [problem] if problem else []
+    # Graded under the [clusters] rules the crawl and enrichment ran with.
+    rules = load_config(config, env={}).clusters
     engine = open_engine(f"sqlite:///{workdir / 'isop.db'}")
     try:
         with session_factory(engine)() as session:
-            g = grade_clusters(session, world)
+            g = grade_clusters(session, world, rules)
     finally:
         engine.dispose()
     return Result(label, g, crawl_s, enrich_s, problems)
-
-
-def target_recall(g: ClusterGrade) -> float | None:
-    """Recall over the visible operators when the world says which are, else over all."""
-    return g.recall_visible if g.visible_true is not None else g.recall
 
 
 def figure(x: float | None) -> str:
@@ -132,9 +132,6 @@ def report(results: list[Result], total: float) -> bool:
     precisions = [r.grade.precision for r in results]
     recalls = [r.grade.recall for r in results if r.grade.recall is not None]
     visible = [r.grade.recall_visible for r in results if r.grade.recall_visible is not None]
-    # The recall target is over the operators a crawl can find (answers.json "visible"):
-    # an operator that shares nothing visible is no rule's to find.
-    target_recalls = [target_recall(r.grade) for r in results if target_recall(r.grade) is not None]
     f1s = [r.grade.f1 for r in results if r.grade.f1 is not None]
     infra = sum(r.grade.infra_false_merges for r in results)
 
@@ -147,20 +144,25 @@ def report(results: list[Result], total: float) -> bool:
           f"{figure(min(visible, default=None)):>6} {figure(min(f1s, default=None)):>6}")
     checks = [
         (f"mean precision >= {TARGETS['mean precision']}", mean(precisions) >= TARGETS["mean precision"]),
-        (f"mean recall (visible operators) >= {TARGETS['mean recall']}",
-         (mean(target_recalls) or 0.0) >= TARGETS["mean recall"]),
+        # Issue 12's recall target is over all operators; the recall over the operators
+        # answers.json marks visible (those that share something a crawl can see) says how
+        # much of the gap is no rule's to close. Both are printed, each with its own verdict.
+        (f"mean recall (all operators) >= {TARGETS['mean recall']}",
+         (mean(recalls) or 0.0) >= TARGETS["mean recall"]),
+        (f"mean recall (operators with visible ties) >= {TARGETS['mean recall']}",
+         None if not visible else (mean(visible) or 0.0) >= TARGETS["mean recall"]),
         (f"no world below {TARGETS['min precision']} precision", min(precisions) >= TARGETS["min precision"]),
         ("0 false merges through shared infrastructure", infra == 0),
     ]
-    for what, ok in checks:
-        print(f"  {'PASS' if ok else 'FAIL'}  {what}")
+    for what, ok in checks:  # None: no world says which operators are visible (no answers.json)
+        print(f"  {'n/a ' if ok is None else 'PASS' if ok else 'FAIL'}  {what}")
     print(f"total {total:.1f}s for {len(results)} worlds")
     for r in results:
         for problem in r.problems:
             print(f"{r.label}: {problem}")
         for line in r.grade.lines(shown=10):
             print(f"{r.label}: {line}")
-    return all(ok for _w, ok in checks)
+    return all(ok is not False for _w, ok in checks)
 
 
 def main() -> int:

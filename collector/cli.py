@@ -262,10 +262,11 @@ def sandbox_grade(ctx: click.Context, world: str | None) -> None:
     from storage.safe_text import inert
 
     loaded = _load_world(world)
-    engine = _open_store(_config(ctx))
+    config = _config(ctx)
+    engine = _open_store(config)
     with session_factory(engine)() as session:
         g = grade(session, loaded)
-        networks = grade_clusters(session, loaded)
+        networks = grade_clusters(session, loaded, config.clusters)
     engine.dispose()
     click.echo(g.summary())
     for note in g.notes:

@@ -57,7 +57,7 @@ KIND_OF_TYPE: dict[str, str] = {
     "btc": "wallet", "eth": "wallet", "trx": "wallet", "xmr": "wallet", "paypal": "wallet",
     "ga": "analytics", "gtm": "analytics", "adsense": "analytics", "yandex_metrica": "analytics",
     "email": "contact", "telegram": "contact", "discord": "contact", "whatsapp": "contact", "phone": "contact",
-    "favicon_mmh3": "favicon", "cert": "certificate", "nameservers": "nameservers", "ip": "ip",
+    "favicon_mmh3": "favicon", "cert": "certificate", "cert_seen": "certificate", "nameservers": "nameservers", "ip": "ip",
     "hop": "hop", "numbered": "hop",
 }
 
@@ -66,7 +66,9 @@ TYPE_LABELS: dict[str, str] = {
     "paypal": "PayPal account", "ga": "Google Analytics ID", "gtm": "Google Tag Manager ID",
     "adsense": "AdSense publisher ID", "yandex_metrica": "Yandex Metrica counter", "email": "E-mail address",
     "telegram": "Telegram", "discord": "Discord", "whatsapp": "WhatsApp", "phone": "Phone number",
-    "favicon_mmh3": "Favicon hash (mmh3)", "cert": "TLS certificate (SHA-256)", "nameservers": "Nameserver set",
+    "favicon_mmh3": "Favicon hash (mmh3)", "cert": "TLS certificate (SHA-256)",
+    "cert_seen": "TLS certificate not its own (SHA-256: a host's default, or a site only named in it)",
+    "nameservers": "Nameserver set",
     "ip": "Dedicated IP address", "hop": "Hop (redirect, move notice, mirror)",
     "numbered": "Numbered successor (resolves)",
 }

@@ -44,3 +44,6 @@ class ClustersConfig:
     reached by hops from more brands than this."""
     max_hop_domains: int = field(default=10, metadata={"check": _positive, "max": 100_000})
     """Likewise for the number of distinct registered domains a site hops to (or from)."""
+    incremental_max_share: float = field(default=0.2, metadata={"check": _fraction, "max": 1.0})
+    """The recompute after a crawl grows networks around the changed sites only while they
+    are at most this share of the store; more, and one whole-store pass is cheaper."""

@@ -7,7 +7,9 @@ highest row id and its row count, and a fingerprint of the rules and of the CDN 
 nameserver lists. The next computation's *dirty* sites are those with rows added since
 (new sightings, hosts, sites, DNS answers, registrations, certificates and who presented
 them, hops, address-to-network links) plus those whose latest nameserver answer or
-registration was seen again since (the latest one may have changed back), and the earlier
+registration, seen again since, differs from the one before (a set that changed back: see
+:func:`_reseen_changed`; a routine re-enrichment that finds the same answers marks
+nothing), and the earlier
 sites of an indicator that new sightings pushed past ``max_sites_per_identifier``. Rows are never
 updated in ways that change identifiers except these; rows *deleted* (retention), a rules
 or list change, or no earlier computation make :func:`changed_sites` return None: the
@@ -22,7 +24,7 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from storage.cdn import CDN_FILE
@@ -41,7 +43,7 @@ from storage.models import (
     SiteRelation,
 )
 from storage.nameservers import NAMESERVERS_FILE
-from storage.neighbourhood import _sites_of_names
+from storage.neighbourhood import _sites_of_names, ns_value
 
 TABLES = {"indicator_sightings": IndicatorSighting, "sites": Site, "hosts": Host, "dns_observations": DnsObservation,
           "domain_registrations": DomainRegistration, "certificates": Certificate,
@@ -102,7 +104,8 @@ def changed_sites(session: Session, rules: Any, weights: Any = ()) -> set[int] |
     dirty.update(session.scalars(select(Site.id).where(Site.id > wm["sites"])))
     dirty.update(session.scalars(select(Host.site_id).where(Host.id > wm["hosts"])))
     r = DomainRegistration
-    dirty.update(session.scalars(select(r.site_id).where(or_(r.id > wm["domain_registrations"], r.last_seen >= since))))
+    dirty.update(session.scalars(select(r.site_id).where(r.id > wm["domain_registrations"])))
+    dirty.update(_reseen_changed(session, r, r.site_id, r.nameservers, since, wm["domain_registrations"]))
     rel = SiteRelation
     for f, t in session.execute(select(rel.from_site_id, rel.to_site_id).where(rel.id > wm["site_relations"])):
         dirty.update((f, t))
@@ -116,8 +119,8 @@ def changed_sites(session: Session, rules: Any, weights: Any = ()) -> set[int] |
         for sans in session.scalars(select(Certificate.sans).where(Certificate.id.in_(chunk))):
             names.update(n for n in sans or () if isinstance(n, str))
     d = DnsObservation
-    names.update(session.scalars(select(d.name).where(or_(d.id > wm["dns_observations"],
-                                                           (d.rtype == "NS") & (d.last_seen >= since)))))
+    names.update(session.scalars(select(d.name).where(d.id > wm["dns_observations"])))
+    names.update(_reseen_changed(session, d, d.name, d.value, since, wm["dns_observations"], d.rtype == "NS"))
     new_ips = set(session.scalars(select(IpAddress.address).join(IpNetwork, IpNetwork.ip_id == IpAddress.id)
                                   .where(IpNetwork.id > wm["ip_networks"])))
     for chunk in chunks(new_ips):
@@ -126,10 +129,39 @@ def changed_sites(session: Session, rules: Any, weights: Any = ()) -> set[int] |
     return dirty
 
 
+def _reseen_changed(session: Session, model: Any, owner: Any, value: Any, since: datetime, top: int,
+                    *where: Any) -> set[Any]:
+    """Owners (a name, a site id) whose rows (of ``model``, no new one) were seen again since
+    ``since`` and whose latest answer — the rows sharing the highest ``last_seen`` — may differ
+    from the latest one before: another row, with a different value, was seen after the
+    latest answer's rows first appeared (an answer that changed back to rows seen before).
+
+    A routine re-enrichment that finds the same answer marks nothing. Not seen: a server
+    dropped from a set and later added back while the others stayed (the rows keep no gap)."""
+    m = model
+    owners = select(owner).where(m.last_seen >= since, m.id <= top, *where).distinct()
+    rows: dict[Any, list[tuple[Any, datetime, datetime]]] = {}
+    for chunk in chunks(sorted(session.scalars(owners))):
+        for who, val, first, last in session.execute(select(owner, value, m.first_seen, m.last_seen)
+                                                     .where(owner.in_(chunk), *where)):
+            rows.setdefault(who, []).append((ns_value(val) if isinstance(val, list) else val, first, last))
+    out = set()
+    for who, answers in rows.items():
+        latest = max(last for _v, _f, last in answers)
+        current = {v for v, _f, last in answers if last == latest}
+        since_first = max(first for v, first, last in answers if last == latest)
+        if any(last >= since_first and v not in current for v, _f, last in answers if last != latest):
+            out.add(who)
+    return out
+
+
 def record_computation(session: Session, now: datetime, rules: Any, full: bool, dirty: int,
-                       counts: dict[str, int], weights: Any = ()) -> None:
-    """Record a computation with the store's watermarks as they are now."""
+                       counts: dict[str, int], weights: Any = (), state: dict[str, list[int]] | None = None) -> None:
+    """Record a computation with the store's watermarks: ``state``, taken (:func:`table_state`)
+    before the changes were read, so rows other workers commit meanwhile are read next time
+    (default: as they are now)."""
+    tables = table_state(session) if state is None else state
     session.add(ClusterComputation(at=now, full=full, dirty=dirty, sites=int(counts.get("sites", 0)),
                                    clusters=int(counts.get("clusters", 0)), dissolved=int(counts.get("dissolved", 0)),
-                                   state={"rules": fingerprint(rules, weights), "tables": table_state(session)}))
+                                   state={"rules": fingerprint(rules, weights), "tables": tables}))
     session.flush()

@@ -7,8 +7,12 @@
   wallets, contacts, favicon hashes; never ``video_host`` or ``ad_network``). A Google
   Analytics property counts as its account (``UA-123456-1`` and ``UA-123456-4`` are one
   identifier ``UA-123456``; each site's own property is the identifier's ``detail``);
-* a *private* certificate (by SHA-256) presented by hosts of both sites or naming both in
-  its SANs — never one presented by a host on a CDN edge, which is the CDN's;
+* a *private* certificate (by SHA-256) the hosts of both sites present for themselves (its
+  SANs name the presenting hosts) — never one presented by a host on a CDN edge, which is
+  the CDN's. A certificate presented by a host it does not name (a shared host's default),
+  or only *naming* a site whose hosts do not present it (SANs are the presenter's word: a
+  self-signed certificate on pirate.cc may list legit-news.com), is ``"cert_seen"``,
+  infrastructure;
 * a *hop* (``"hop"``): one site redirects to the other, announces on its own page that it
   moved there, or lists it as its mirror (those two within one brand) — unless the site hops to, or is hopped
   to from, more than ``max_hop_brands`` brands or ``max_hop_domains`` domains (a status
@@ -16,7 +20,8 @@
   between pages are never ties: a hub links to everyone.
 
 *Infrastructure* identifiers — a dedicated IP address, an operator nameserver set, a
-numbered successor that merely resolves (``"numbered"``) — add their weight to a link that
+numbered successor that merely resolves (``"numbered"``), a certificate tying sites
+otherwise (``"cert_seen"``) — add their weight to a link that
 has an operator identifier; alone, or added up, they never join two sites. CDN edges (the
 ranges and CNAMEs of ``config/enrich/cdn.toml``, networks marked ``Network.cdn``) and
 nameservers of CDNs, DNS providers, registrar defaults and parking services
@@ -70,8 +75,8 @@ the cluster; a cluster's current members are those with ``last_seen >= updated_a
 After a crawl or an enrichment run, :func:`recompute` touches only the sites whose
 identifiers changed (:mod:`storage.cluster_updates`: new or changed sightings, DNS,
 registrations, certificates, hops since the last computation) and the networks around
-them; the first computation, a rules or list change, or rows deleted (retention) make it
-recompute the whole store.
+them; the first computation, a rules or list change, rows deleted (retention), or more
+changed sites than ``incremental_max_share`` of the store make it recompute the whole store.
 """
 
 from __future__ import annotations
@@ -81,15 +86,16 @@ import math
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from itertools import combinations
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from storage.chunks import chunks
 from storage.cluster_rules import ClustersConfig
-from storage.cluster_updates import changed_sites, record_computation
+from storage.cluster_updates import changed_sites, record_computation, table_state
 from storage.models import Cluster, ClusterMember, Site
 from storage.names import HostNameError, parse_host
 from storage.neighbourhood import IdentifierMap, gather, identifiers_around
@@ -117,7 +123,12 @@ INDICATOR_WEIGHTS: Mapping[str, float] = {
 """Base weight per indicator type; types not listed (video_host, ad_network) never link."""
 
 CERT_WEIGHT = 0.9
-"""A private certificate presented by, or naming, hosts of several sites."""
+"""A private certificate the hosts of several sites present for themselves (its SANs name them)."""
+
+CERT_SEEN_WEIGHT = 0.3
+"""A certificate tying sites otherwise (``"cert_seen"``, infrastructure): presented by a host
+it does not name (a shared host's default), or naming a site whose hosts do not present it
+(SANs are the presenter's word: the probe verifies no chain)."""
 
 HOP_WEIGHT = 1.0
 """A redirect, "we moved" notice or same-brand mirror from one site to the other."""
@@ -135,9 +146,9 @@ NUMBERED_WEIGHT = 0.3
 
 OPERATOR_TYPES = frozenset({*INDICATOR_WEIGHTS, "cert", "hop"})
 """Identifier types that can make a link."""
-INFRASTRUCTURE_TYPES = frozenset({"ip", "nameservers", "numbered"})
+INFRASTRUCTURE_TYPES = frozenset({"ip", "nameservers", "numbered", "cert_seen"})
 """Identifier types that only strengthen a link that has an operator identifier."""
-WEAK_TYPES = frozenset({"favicon_mmh3", "ip", "nameservers"})
+WEAK_TYPES = frozenset({"favicon_mmh3", "ip", "nameservers", "cert_seen"})
 """Types a theme, a CMS or a shared host gives unrelated sites: corroborated from fewer sites."""
 PAIR_TYPES = frozenset({"hop", "numbered"})
 """Types that name one pair of sites (never shared by more)."""
@@ -215,6 +226,8 @@ def identifier_weight(kind: str, n: int, max_sites: int = MAX_SITES_PER_IDENTIFI
         base = NAMESERVER_FEW_WEIGHT if n <= NAMESERVER_FEW_SITES else NAMESERVER_WEIGHT
     elif kind == "cert":
         base = CERT_WEIGHT
+    elif kind == "cert_seen":
+        base = CERT_SEEN_WEIGHT
     elif kind == "ip":
         base = IP_WEIGHT
     elif kind == "hop":
@@ -337,9 +350,12 @@ def links_from(found: Mapping[tuple[str, str], set[int]], domains: Mapping[int, 
         ident = Identifier(kind, value, weight, len(site_ids),
                            "operator" if kind in OPERATOR_TYPES else "infrastructure", detail, note)
         names = sorted(domains[s] for s in site_ids if s in domains)
+        # a pair the certificate ties as an operator's gets no infrastructure copy of it
+        own = {domains[s] for s in found.get(("cert", value), ())} if kind == "cert_seen" else set()
         for i, a in enumerate(names):
             for b in names[i + 1:]:
-                pairs.setdefault((a, b), Link(a, b)).identifiers.append(ident)
+                if not (a in own and b in own):
+                    pairs.setdefault((a, b), Link(a, b)).identifiers.append(ident)
     links = list(pairs.values())
     for link in links:
         link.identifiers.sort(key=lambda x: (x.kind != "operator", -x.weight, x.type, x.value))
@@ -433,9 +449,8 @@ def grow(session: Session, start: Collection[int], rules: ClustersConfig = RULES
         first = False
         while need := _pending_sites(found, rules) - fetched:
             fetch(need, san_search == "all")
-        unknown = {i for ids in found.values() for i in ids} - set(domains)
-        for start_i in range(0, len(unknown), 5000):
-            part = sorted(unknown)[start_i:start_i + 5000]
+        unknown = sorted({i for ids in found.values() for i in ids} - set(domains))
+        for part in chunks(unknown):
             domains.update(session.execute(select(Site.id, Site.domain).where(Site.id.in_(part))).all())
         links = links_from(found, domains, rules)
         by_name = {d: i for i, d in domains.items()}
@@ -520,11 +535,14 @@ def store_clusters(session: Session, clusters: Sequence[Sequence[str]], now: dat
     result: dict[str, str] = {}
     member_rows = []
     for n, c in enumerate(wanted):
+        stamp = now
         if n in assigned:
             cid = assigned[n]
             key = stored[cid][0]
+            # another process's later clock: stay after it, or its former members stay current
+            stamp = max(now, stored[cid][1] + timedelta(microseconds=1))
             session.execute(Cluster.__table__.update().where(Cluster.id == cid)
-                            .values(updated_at=now, dissolved_at=None))
+                            .values(updated_at=stamp, dissolved_at=None))
         else:
             earliest = min(c, key=lambda d: (site_rows[d][1], d))
             key = _new_key(earliest, taken)
@@ -536,7 +554,7 @@ def store_clusters(session: Session, clusters: Sequence[Sequence[str]], now: dat
         for d in c:
             result[d] = key
             member_rows.append({"cluster_id": cid, "site_id": site_rows[d][0], "strength": float(best[d]),
-                                "first_seen": now, "last_seen": now})
+                                "first_seen": now, "last_seen": stamp})
     upsert(session, ClusterMember, member_rows, key=["cluster_id", "site_id"], update=["strength"])
     inside = None if scope is None else set(scope)
     gone = [cid for cid, (_k, _u, members, dissolved) in stored.items()
@@ -604,16 +622,21 @@ def recompute(session: Session, now: datetime, threshold: float | None = None, r
         rules = replace(rules, threshold=threshold)
     weights = [dict(INDICATOR_WEIGHTS), CERT_WEIGHT, IP_WEIGHT, HOP_WEIGHT, DECAY, NAMESERVER_WEIGHT,
                NAMESERVER_FEW_WEIGHT, NAMESERVER_FEW_SITES, NUMBERED_WEIGHT]
+    state = table_state(session)  # before reading changes: rows committed meanwhile are seen next time
     dirty = None if full else changed_sites(session, rules, weights)
+    total = int(session.scalar(select(func.count(Site.id))) or 0)
+    if dirty is not None and len(dirty) > rules.incremental_max_share * total:
+        dirty = None  # most of the store: one whole-store pass is cheaper than growing around each
     counts: dict[str, int] = {}
     if dirty is None:
         recompute_all(session, now, rules=rules, counts=counts)
-        counts["sites"] = int(session.scalar(select(func.count(Site.id))) or 0)
-        record_computation(session, now, rules, full=True, dirty=counts["sites"], counts=counts, weights=weights)
+        counts["sites"] = total
+        record_computation(session, now, rules, full=True, dirty=total, counts=counts, weights=weights, state=state)
     else:
         if dirty:
             recompute_around(session, now, dirty, rules, counts=counts)
-        record_computation(session, now, rules, full=False, dirty=len(dirty), counts=counts, weights=weights)
+        record_computation(session, now, rules, full=False, dirty=len(dirty), counts=counts, weights=weights,
+                           state=state)
     return current_clusters(session)
 
 

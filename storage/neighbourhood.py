@@ -13,7 +13,11 @@ indexed lookups only:
 - certificates presented by the sites' hosts or naming their domains in their SANs (a
   substring search of the SAN lists, the one table scan here, so ``isop network`` does it
   for the site asked about only) — never one presented by a host on a CDN edge (an address
-  in a CDN's range or network, or a CNAME into a CDN): that certificate is the CDN's;
+  in a CDN's range or network, or a CNAME into a CDN): that certificate is the CDN's. An
+  operator tie (``"cert"``) only between sites whose hosts present it *for themselves* (its
+  SANs cover the presenting host); a host presenting one that does not name it (a shared
+  host's default) or a site merely named in the SANs (attacker-chosen: the probe verifies
+  no chain) is ``"cert_seen"``, infrastructure;
 - A/AAAA addresses of the sites' names that are neither reserved nor CDN edges (by
   ``Network.cdn``, the published ranges of ``config/enrich/cdn.toml``, or the name's CNAME
   into a CDN), canonical (IPv6 compressed, IPv4-mapped as IPv4); an address with more than
@@ -25,20 +29,26 @@ indexed lookups only:
   another is an operator tie ``("hop", "a.com -> b.com")`` — a notice or mirror only
   between domains of one brand (a site announcing that *it* moved: ``baytor.to`` ->
   ``baytor.se``, ``toon101`` -> ``toon102``; a forum post saying some other site moved is
-  no tie), a redirect across brands too (the server hands its visitors over) — unless either end
+  no tie), a redirect across brands too (the server hands its visitors over) unless its
+  target receives hops from more than one other brand (two unrelated sites sending their
+  visitors to one betting partner are not tied through it) — and unless either end
   hops to (or is hopped to from) more than ``max_hop_brands`` brands or
   ``max_hop_domains`` domains — a status page or a mirror list of several brands links
   everyone it names, and is no operator; a numbered successor that merely resolves
   (``"numbered"``) is infrastructure (anyone may register ``site102``).
+
+Every list of ids goes into ``IN (...)`` in chunks (:mod:`storage.chunks`): PostgreSQL takes
+at most 65,535 parameters a statement, and an incremental recompute may ask about 34,000 sites.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Collection, Iterable
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Text, cast, func, or_, select
@@ -123,16 +133,27 @@ def canonical_ip(value: str) -> str:
     return str(addr)
 
 
+@lru_cache(maxsize=65536)
 def shared_nameserver(name: str) -> str | None:
-    """The CDN or provider whose nameserver ``name`` is (never an operator's), or None."""
+    """The CDN or provider whose nameserver ``name`` is (never an operator's), or None
+    (cached: the lists are read once per process, and a change of them makes a full
+    recomputation anyway)."""
     if cdn := cdn_of_nameserver(name):
         return cdn
     provider = provider_of(name)
     return provider.name if provider else None
 
 
-def _in(column: Any, ids: list[int] | None) -> Any:
-    return column.in_(ids) if ids is not None else True
+def _each(session: Session, query: Any, column: Any, ids: Collection[Any] | None, *more: Any) -> list[Any]:
+    """The rows of ``query`` (a select) for ``column IN ids`` (None: unrestricted), one
+    chunk of ``ids`` at a time (PostgreSQL takes at most 65,535 parameters a statement);
+    ``more``: further columns restricted to the same chunk (``a IN chunk OR b IN chunk``)."""
+    if ids is None:
+        return list(session.execute(query).all())
+    rows: list[Any] = []
+    for chunk in chunks(sorted(set(ids))):
+        rows += session.execute(query.where(or_(column.in_(chunk), *(c.in_(chunk) for c in more)))).all()
+    return rows
 
 
 def _sites_of_names(session: Session, names: Collection[str]) -> dict[str, int]:
@@ -164,24 +185,25 @@ def _sites_of_names(session: Session, names: Collection[str]) -> dict[str, int]:
 
 def _indicators(session: Session, ids: list[int] | None, weights: Collection[str], max_sites: int) -> IdentifierMap:
     s = IndicatorSighting
-    ua = (Indicator.type == "ga") & Indicator.value.like("UA-%-%")
+    upper = func.upper(Indicator.value)  # ua-123-4 is UA-123-4 (LIKE is case-sensitive on PostgreSQL)
+    ua = (Indicator.type == "ga") & upper.like("UA-%-%")
     many = (select(s.indicator_id).group_by(s.indicator_id)
             .having(func.count(func.distinct(s.site_id)).between(2, max_sites)))
+    base = (select(Indicator.type, Indicator.value, s.site_id).join(s, s.indicator_id == Indicator.id)
+            .where(Indicator.type.in_(list(weights))))
     if ids is None:
-        wanted = or_(Indicator.id.in_(many), ua)
+        rows = session.execute(base.where(or_(Indicator.id.in_(many), ua))).all()
     else:
-        touching = select(s.indicator_id).where(s.site_id.in_(ids)).distinct()
-        accounts = {account_of("ga", v) for v in session.scalars(
-            select(Indicator.value).where(Indicator.id.in_(touching), ua))}
-        accounts.discard("")
-        same_account = [Indicator.value.like(f"{a}-%") for a in sorted(accounts) if _UA.match(f"{a}-1")]
-        wanted = or_(Indicator.id.in_(many.where(s.indicator_id.in_(touching))),
-                     *[ua & cond for cond in same_account]) if same_account else \
-            Indicator.id.in_(many.where(s.indicator_id.in_(touching)))
+        touching = {i for (i,) in _each(session, select(s.indicator_id).distinct(), s.site_id, ids)}
+        linking = {i for (i,) in _each(session, many, s.indicator_id, touching)}
+        accounts = {account_of("ga", v) for (v,) in _each(session, select(Indicator.value).where(ua),
+                                                           Indicator.id, touching)}
+        same_account = [upper.like(f"{a}-%") for a in sorted(accounts) if _UA.match(f"{a}-1")]
+        rows = _each(session, base, Indicator.id, linking)
+        for start in range(0, len(same_account), 200):
+            rows += session.execute(base.where(ua, or_(*same_account[start:start + 200]))).all()
     out = IdentifierMap()
-    for kind, value, site_id in session.execute(
-            select(Indicator.type, Indicator.value, s.site_id).join(s, s.indicator_id == Indicator.id)
-            .where(wanted, Indicator.type.in_(list(weights)))):
+    for kind, value, site_id in dict.fromkeys(rows):
         account = account_of(kind, value)
         out.add((kind, account), site_id, value if account != value else None)
     return out
@@ -223,39 +245,66 @@ def _cdn_network_ips(session: Session, ips: Collection[str]) -> set[str]:
 # --- certificates -------------------------------------------------------------------------
 
 
+def covers(sans: Iterable[Any], fqdn: str) -> bool:
+    """Whether a certificate's SAN list names host ``fqdn`` (exactly, or by a wildcard one
+    label deep): a host presenting a certificate for other names serves someone's default."""
+    host = fqdn.strip().rstrip(".").lower()
+    parent = host.partition(".")[2]
+    for name in sans or ():
+        if not isinstance(name, str):
+            continue
+        name = name.strip().rstrip(".").lower()
+        if name == host or (parent and name == f"*.{parent}"):
+            return True
+    return False
+
+
 def _certificates(session: Session, ids: list[int] | None, san_search: bool) -> IdentifierMap:
+    """``("cert", sha)``: the sites whose hosts present the certificate *for themselves* (its
+    SANs cover the presenting host). ``("cert_seen", sha)``, infrastructure, every site tied
+    to it otherwise too: a host presenting a certificate that does not name it (a shared
+    host's default) and a site only *named* in the SANs (the probe does not verify chains,
+    so anyone may list legit-news.com in a self-signed certificate; a named site counts as
+    the operator's when its own hosts present the certificate)."""
     hc = HostCertificate
     if ids is None:
         wanted = None
     else:
-        wanted = set(session.scalars(select(hc.certificate_id).join(Host, Host.id == hc.host_id)
-                                     .where(Host.site_id.in_(ids))))
+        wanted = {c for (c,) in _each(session, select(hc.certificate_id).join(Host, Host.id == hc.host_id),
+                                      Host.site_id, ids)}
         # Certificates naming the sites (a JSON string ending in the domain: "x.com", "*.x.com").
         sans_text = cast(Certificate.sans, Text)
         naming = [] if not san_search else [
-            cond for domain in session.scalars(select(Site.domain).where(Site.id.in_(ids)))
+            cond for (domain,) in _each(session, select(Site.domain), Site.id, ids)
             for cond in (sans_text.contains(f'"{domain}"', autoescape=True),
                          sans_text.contains(f'.{domain}"', autoescape=True))]
         for start in range(0, len(naming), 200):
             wanted.update(session.scalars(select(Certificate.id).where(or_(*naming[start:start + 200]))))
-    scope = (lambda q: q) if wanted is None else (lambda q: q.where(Certificate.id.in_(sorted(wanted))))
-    presented = session.execute(scope(
-        select(Certificate.sha256, Host.fqdn, Host.site_id).join(hc, hc.certificate_id == Certificate.id)
-        .join(Host, Host.id == hc.host_id))).all()
-    edges = _edge_names(session, None if ids is None else {fqdn for _s, fqdn, _i in presented})
-    cdn_certs = {sha for sha, fqdn, _i in presented if fqdn in edges}
+    presented = _each(session, select(Certificate.sha256, Host.fqdn, Host.site_id, Certificate.sans)
+                      .join(hc, hc.certificate_id == Certificate.id).join(Host, Host.id == hc.host_id),
+                      Certificate.id, wanted)
+    edges = _edge_names(session, None if ids is None else {fqdn for _s, fqdn, _i, _n in presented})
+    cdn_certs = {sha for sha, fqdn, _i, _n in presented if fqdn in edges}
     out = IdentifierMap()
-    for sha, _fqdn, site_id in presented:
-        if sha not in cdn_certs:
+    seen: dict[str, set[int]] = defaultdict(set)
+    for sha, fqdn, site_id, listed in presented:
+        if sha in cdn_certs:
+            continue
+        seen[sha].add(site_id)
+        if covers(listed, fqdn):
             out.add(("cert", sha), site_id)
-    sans = [(sha, listed) for sha, listed in session.execute(scope(select(Certificate.sha256, Certificate.sans)))
-            if sha not in cdn_certs]
+    sans = [(sha, listed) for sha, listed in _each(session, select(Certificate.sha256, Certificate.sans),
+                                                   Certificate.id, wanted) if sha not in cdn_certs]
     names = {n for _sha, listed in sans for n in (listed or ()) if isinstance(n, str)}
     sites = _sites_of_names(session, names)
     for sha, listed in sans:
         for name in listed or ():
             if isinstance(name, str) and name in sites:
-                out.add(("cert", sha), sites[name])
+                seen[sha].add(sites[name])
+    for sha, tied in seen.items():
+        if tied != out.get(("cert", sha), set()):
+            for site_id in tied:
+                out.add(("cert_seen", sha), site_id)
     return out
 
 
@@ -263,8 +312,8 @@ def _certificates(session: Session, ids: list[int] | None, san_search: bool) -> 
 
 
 def _site_names(session: Session, ids: list[int]) -> set[str]:
-    names = set(session.scalars(select(Site.domain).where(Site.id.in_(ids))))
-    names.update(session.scalars(select(Host.fqdn).where(Host.site_id.in_(ids))))
+    names = {n for (n,) in _each(session, select(Site.domain), Site.id, ids)}
+    names.update(n for (n,) in _each(session, select(Host.fqdn), Host.site_id, ids))
     return names
 
 
@@ -273,6 +322,8 @@ def _addresses(session: Session, ids: list[int] | None) -> IdentifierMap:
     rows: list[tuple[str, str]] = []
     if ids is None:
         rows = session.execute(select(d.name, d.value).where(d.rtype.in_(("A", "AAAA")))).all()
+        names_per_ip = Counter(ip for _n, ip in rows)  # the targeted read's HAVING, here in Python
+        rows = [(n, ip) for n, ip in rows if names_per_ip[ip] <= MAX_NAMES_PER_ADDRESS]
         ips = {ip for _n, ip in rows}
     else:
         ips = set()
@@ -325,12 +376,22 @@ def _latest_ns_sets(session: Session, site_ids: Collection[int] | None) -> dict[
     """Site id -> its operator nameserver set values (latest DNS NS answer of the apex,
     latest registration); sets on shared providers' servers are left out."""
     out: dict[int, set[str]] = defaultdict(set)
+    for site_id, values in latest_ns_answers(session, site_ids).items():
+        for names in values:
+            if (v := operator_ns_value(names)) is not None:
+                out[site_id].add(v)
+    return out
+
+
+def latest_ns_answers(session: Session, site_ids: Collection[int] | None) -> dict[int, list[list[str]]]:
+    """Site id -> [the latest DNS NS answer of its apex, its latest registration's
+    nameservers] (those it has; the latest: highest ``last_seen``, then highest row id)."""
     ids = None if site_ids is None else list(site_ids)
-    domains = dict(session.execute(select(Site.domain, Site.id).where(_in(Site.id, ids))).all())
+    domains = dict((d, i) for d, i in _each(session, select(Site.domain, Site.id), Site.id, ids))
     latest: dict[str, tuple[datetime, list[str]]] = {}
     d = DnsObservation
     query = select(d.name, d.value, d.last_seen).where(d.rtype == "NS")
-    for name, value, seen in session.execute(query if ids is None else query.where(d.name.in_(list(domains)))):
+    for name, value, seen in _each(session, query, d.name, None if ids is None else list(domains)):
         name = name.strip().rstrip(".").lower()
         if name not in domains:
             continue
@@ -338,18 +399,17 @@ def _latest_ns_sets(session: Session, site_ids: Collection[int] | None) -> dict[
             latest[name] = (seen, [value])
         elif seen == latest[name][0]:
             latest[name][1].append(value)
+    out: dict[int, list[list[str]]] = defaultdict(list)
     for name, (_seen, values) in latest.items():
-        if (v := operator_ns_value(values)) is not None:
-            out[domains[name]].add(v)
-    newest: dict[int, tuple[datetime, list]] = {}
+        out[domains[name]].append(values)
+    newest: dict[int, tuple[datetime, int, list]] = {}
     r = DomainRegistration
-    for site_id, nameservers, seen in session.execute(
-            select(r.site_id, r.nameservers, r.last_seen).where(_in(r.site_id, ids))):
-        if site_id not in newest or seen > newest[site_id][0]:
-            newest[site_id] = (seen, list(nameservers or ()))
-    for site_id, (_seen, nameservers) in newest.items():
-        if (v := operator_ns_value(nameservers)) is not None:
-            out[site_id].add(v)
+    for site_id, nameservers, seen, row_id in _each(session, select(r.site_id, r.nameservers, r.last_seen, r.id),
+                                                    r.site_id, ids):
+        if site_id not in newest or (seen, row_id) > newest[site_id][:2]:
+            newest[site_id] = (seen, row_id, list(nameservers or ()))
+    for site_id, (_seen, _id, nameservers) in newest.items():
+        out[site_id].append(nameservers)
     return out
 
 
@@ -362,19 +422,30 @@ def _nameservers(session: Session, ids: list[int] | None) -> IdentifierMap:
                 out.add(("nameservers", value), site_id)
         return out
     wanted = {v for values in own.values() for v in values}
+    if not wanted:
+        return out
+    # one grouped read: every name answering with any of the wanted servers
+    servers = {s for value in wanted for s in value.split(",")}
+    spelled = sorted(servers | {f"{s}." for s in servers})
+    d = DnsObservation
+    serving: dict[str, set[str]] = defaultdict(set)
+    for name, value in _each(session, select(d.name, d.value).where(d.rtype == "NS"), d.value, spelled):
+        serving[value.strip().rstrip(".").lower()].add(name.strip().rstrip(".").lower())
+    candidates: dict[str, set[str]] = {}
     for value in wanted:
-        servers = value.split(",")
-        d = DnsObservation
-        candidates = list(session.scalars(
-            select(d.name).where(d.rtype == "NS", d.value.in_(servers + [f"{s}." for s in servers]))
-            .group_by(d.name).having(func.count(func.distinct(d.value)) >= len(servers)).limit(MAX_NS_CANDIDATES)))
-        if len(candidates) >= MAX_NS_CANDIDATES:
-            continue
-        candidate_ids = set(session.scalars(select(Site.id).where(
-            Site.domain.in_({c.strip().rstrip(".").lower() for c in candidates}))))
-        candidate_ids.update(i for i, values in own.items() if value in values)
-        for site_id, values in _latest_ns_sets(session, candidate_ids).items():
-            if value in values:
+        names = set.intersection(*(serving.get(s, set()) for s in value.split(",")))
+        if len(names) < MAX_NS_CANDIDATES:
+            candidates[value] = names
+    by_domain = dict(_each(session, select(Site.domain, Site.id), Site.domain,
+                           {n for names in candidates.values() for n in names}))
+    candidate_ids: dict[str, set[int]] = {}
+    for value, names in candidates.items():
+        candidate_ids[value] = {by_domain[n] for n in names if n in by_domain}
+        candidate_ids[value].update(i for i, values in own.items() if value in values)
+    latest = _latest_ns_sets(session, {i for group in candidate_ids.values() for i in group})
+    for value, group in candidate_ids.items():
+        for site_id in group:
+            if value in latest.get(site_id, ()):
                 out.add(("nameservers", value), site_id)
     return out
 
@@ -397,13 +468,13 @@ def brands(domains: Iterable[str]) -> int:
 def _hops(session: Session, ids: list[int] | None, max_brands: int, max_domains: int) -> IdentifierMap:
     r = SiteRelation
     base = select(r.from_site_id, r.to_site_id, r.kind)
+    complete: set[int] | None = None  # the sites whose every hop was read (None: all)
     if ids is None:
         rows = session.execute(base).all()
     else:
-        rows = session.execute(base.where(or_(r.from_site_id.in_(ids), r.to_site_id.in_(ids)))).all()
-        ends = sorted({x for f, t, _k in rows for x in (f, t)})
-        for chunk in chunks(ends):  # every hop of the ends, for the limits
-            rows += session.execute(base.where(or_(r.from_site_id.in_(chunk), r.to_site_id.in_(chunk)))).all()
+        rows = _each(session, base, r.from_site_id, ids, r.to_site_id)
+        ends = complete = {x for f, t, _k in rows for x in (f, t)}
+        rows += _each(session, base, r.from_site_id, ends, r.to_site_id)  # every hop of the ends, for the limits
         rows = list(dict.fromkeys(rows))
     if not rows:
         return IdentifierMap()
@@ -423,16 +494,22 @@ def _hops(session: Session, ids: list[int] | None, max_brands: int, max_domains:
 
     from spiders.hopping import same_brand
 
+    def one_brand_in(t: int) -> bool:
+        """Whether the sites hopping to ``t`` from other brands are of one brand at most: two
+        unrelated sites redirecting to one partner (an ad or betting domain) are not tied."""
+        others = {domains.get(i, "") for i in incoming[t] if not same_brand(domains.get(i, ""), domains[t])}
+        return brands(others) <= 1
+
     out = IdentifierMap()
     for f, t, kind in sorted(set(rows), key=lambda x: (x[0], x[1], str(x[2]))):
-        if f == t or f not in domains or t not in domains:
-            continue
+        if f == t or f not in domains or t not in domains or (complete is not None and not {f, t} <= complete):
+            continue  # (a hop between sites whose other hops are unread: judged when it is asked about)
         value = f"{domains[f]} -> {domains[t]}"
         if kind == RelationKind.NUMBERED:
             out.add(("numbered", value), f, "numbered predecessor")
             out.add(("numbered", value), t, "numbered successor")
         elif kind in HOP_KINDS and ordinary(outgoing[f]) and ordinary(incoming[t]) and (
-                kind == RelationKind.REDIRECT or same_brand(domains[f], domains[t])):
+                same_brand(domains[f], domains[t]) or (kind == RelationKind.REDIRECT and one_brand_in(t))):
             verb = {"redirect": "redirects to", "announced": "announces its move to",
                     "mirror": "lists as its mirror"}[str(kind.value if hasattr(kind, "value") else kind)]
             out.add(("hop", value), f, f"{verb} {domains[t]}")

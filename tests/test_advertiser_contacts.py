@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from spiders.indicators import extract
-from spiders.indicators.adslots import ad_label, ad_token, find_ad_slots
+from spiders.indicators.adslots import ad_label, ad_token, find_ad_slots, weak_ad_token
 from storage.clusters import INDICATOR_WEIGHTS, site_links
 from storage.crawl import _write_indicators
 from storage.db import session_factory
@@ -94,7 +94,9 @@ def test_analytics_in_an_ad_slot_stay_the_sites():
 
 
 def test_tokens_and_labels():
-    assert ad_token("banner-top") and ad_token("adBox") and ad_token("side ads-728") and ad_token("sponsored_1")
+    assert ad_token("adBox") and ad_token("side ads-728") and ad_token("sponsored_1") and ad_token("bannerAd")
+    assert not ad_token("banner-top") and weak_ad_token("banner-top") and weak_ad_token("promo")
+    assert not weak_ad_token("bannerman") and not weak_ad_token("promote-this")
     assert not any(ad_token(v) for v in ("header", "shadow", "download", "loading", "head", "badge", "radio"))
     assert ad_label("[AD]") and ad_label("광고") and ad_label(" Реклама ") and ad_label("[광고] 카지노 첫충")
     assert not ad_label("광고 문의") and not ad_label("Advertise with us") and not ad_label("Read more")
@@ -131,3 +133,67 @@ def test_cost_on_a_big_page_is_small():
     slots = find_ad_slots(html)
     elapsed = time.perf_counter() - started
     assert slots.spans and elapsed < 2.0, elapsed  # 0.2-0.3 s measured; extract() of the page takes ~1 s
+
+
+OWN_HEADERS = [
+    '<header id="banner"><h1><a href="/">Toon</a></h1><p>Join us: <a href="https://t.me/own_chan1">Telegram</a></p></header>',
+    '<div class="site-banner"><a href="https://site.example.kr/"><img src="/logo.png" alt="Toon"></a>'
+    ' <a href="https://t.me/own_chan1">Telegram</a></div>',
+    '<div class="banner"><img src="/hero.jpg" alt="New episodes daily"><p>News: '
+    '<a href="https://t.me/own_chan1">t.me/own_chan1</a></p></div>',
+    '<section class="promo"><h2>Invite friends</h2><p>Ask on <a href="https://t.me/own_chan1">Telegram</a></p></section>',
+    '<div id="top-bnr">Our new address: site.example.kr - <a href="https://t.me/own_chan1">Telegram</a></div>',
+]
+
+
+@pytest.mark.parametrize("block", OWN_HEADERS)
+def test_a_banner_or_promo_token_alone_is_no_slot(block):
+    """A site's own header or promotion box (``id="banner"``, ``class="site-banner"``) with the
+    operator's Telegram: without an ad label, an image banner or an ad element it is no slot."""
+    found = kinds(page(block, "ko"))
+    assert ("telegram", "t.me/own_chan1") in found, block
+    assert not any(t == "advertiser" for t, _ in found)
+
+
+@pytest.mark.parametrize("block", [
+    '<div id="banner"><div><p><span>광고</span> 카지노 <a href="https://t.me/bet_vip77">TG</a></p></div></div>',
+    '<div class="promo"><a href="https://casino-bonus.example/"><img src="/b.gif"></a>'
+    ' <a href="https://t.me/bet_vip77">TG</a></div>',
+    '<div class="banner"><a href="https://t.me/bet_vip77"><span><img src="/b.gif"></span></a></div>',
+    '<div class="banner"><a href="https://x.example/" rel="sponsored">Bet</a> <a href="https://t.me/bet_vip77">TG</a></div>',
+    '<div class="bnr"><span class="ad-label"></span><a href="https://t.me/bet_vip77">TG</a></div>',
+    '<a class="promo" title="Sponsored" href="https://t.me/bet_vip77">VPN</a>',
+])
+def test_a_banner_token_with_evidence_is_a_slot(block):
+    found = kinds(page(block, "ko"))
+    assert ("advertiser", "telegram:t.me/bet_vip77") in found, block
+    assert ("telegram", "t.me/bet_vip77") not in found
+
+
+def test_the_default_worlds_banners_are_slots():
+    from pathlib import Path
+
+    root = Path(__file__).parents[1] / "config" / "sandbox" / "default" / "sites"
+    for host in ("jusoya.kr", "ddalgitoon103.com", "ddalgitoon104.com"):
+        found = kinds((root / host / "index.html").read_text(encoding="utf-8"), f"https://{host}/")
+        assert ("advertiser", "telegram:t.me/toto_partner_vip") in found, host
+        assert ("telegram", "t.me/toto_partner_vip") not in found, host
+
+
+def test_every_generated_banner_markup_is_a_slot():
+    import random
+
+    from collector.sandbox.generate import adverts
+
+    rng = random.Random(7)
+    seen = set()
+    for _i in range(400):
+        adv = adverts.draw_advertisers(rng, 1)[0]
+        language = rng.choice(sorted(adverts.PROMOS))
+        snippet, shown = adverts.banner(rng, adv, language)
+        seen.add(snippet.split(">", 2)[1][:12])
+        found = kinds(page(snippet, language), "https://some-site.example/")
+        value = adv[shown[0]]
+        assert (shown[0], value) not in found, snippet
+        assert any(t == "advertiser" and v.endswith(value.split("/", 1)[1]) for t, v in found), snippet
+    assert len(seen) >= 5

@@ -82,8 +82,9 @@ def build(store) -> None:
         record_dns(s, [(d, "A", "185.212.42.9", 300) for d in ("kappa.com", "lambda.com")], T0)
         sight(s, "kappa.com", "favicon_mmh3", "-1234567")
         sight(s, "lambda.com", "favicon_mmh3", "-1234567")
-        # One certificate naming two sites.
+        # One certificate naming two sites, presented by both.
         record_certificate(s, "mu.com", {"sha256": "ab" * 32, "sans": ["mu.com", "*.nu.com", "nu.com"]}, T0)
+        record_certificate(s, "www.nu.com", {"sha256": "ab" * 32, "sans": ["mu.com", "*.nu.com", "nu.com"]}, T0)
 
 
 def clusters_of(store, threshold: float = 0.6) -> list[list[str]]:

@@ -31,7 +31,14 @@ from storage.clusters import (
 from storage.crawl import _write_indicators
 from storage.db import session_factory
 from storage.enrichment import record_certificate, record_dns, record_registration
-from storage.models import Cluster, ClusterComputation, RelationKind, Site, SiteRelation
+from storage.models import (
+    Cluster,
+    ClusterComputation,
+    DnsObservation,
+    RelationKind,
+    Site,
+    SiteRelation,
+)
 from storage.observe import upsert
 from storage.sites import record_hosts
 
@@ -145,17 +152,17 @@ def test_every_cdn_ipv6_range_is_recognised_and_never_links(store):
 
 def test_a_host_cnamed_into_a_cdn_has_edge_addresses_and_a_cdn_certificate(store):
     """Two sites CNAMEd into a CDN on addresses outside every published range, presenting one
-    edge certificate naming both: the CDN's, so no link; a dedicated server presenting a
-    certificate that names three sites is the operator's (private): they join."""
+    edge certificate naming both: the CDN's, so no link; dedicated servers of three sites
+    presenting one certificate that names them all is the operator's (private): they join."""
     with session_factory(store)() as s, s.begin():
         record_hosts(s, ["www.cdnuser1.com", "www.cdnuser2.com"], T0)
         for d in ("www.cdnuser1.com", "www.cdnuser2.com"):
             record_dns(s, [(d, "CNAME", f"{d}.cdn.cloudflare.net.", 300), (d, "A", "198.51.100.20", 300)], T0)
             record_certificate(s, d, {"sha256": "cd" * 32, "sans": ["cdnuser1.com", "*.cdnuser1.com", "cdnuser2.com",
                                                                    "*.cdnuser2.com"]}, T0)
-        record_dns(s, [("opsite1.com", "A", "185.99.1.2", 300)], T0)
-        record_certificate(s, "opsite1.com", {"sha256": "ef" * 32,
-                                              "sans": ["opsite1.com", "opsite2.net", "opsite3.org"]}, T0)
+        for d in ("opsite1.com", "opsite2.net", "opsite3.org"):
+            record_dns(s, [(d, "A", "185.99.1.2", 300)], T0)
+            record_certificate(s, d, {"sha256": "ef" * 32, "sans": ["opsite1.com", "opsite2.net", "opsite3.org"]}, T0)
     links = links_of(store)
     assert not any("cdnuser" in a for a, _b in links)
     assert clusters_of(store) == [["opsite1.com", "opsite2.net", "opsite3.org"]]
@@ -399,6 +406,7 @@ def test_the_incremental_recompute_equals_the_whole_store_computation(store):
             sight(s, d, "telegram", "cgroup")
         for i in range(20):  # bystanders the incremental pass must not touch
             sight(s, f"quiet{i}.com", "email", f"owner{i // 2}@quiet.example")
+    rules = ClustersConfig(incremental_max_share=1.0)  # the steps dirty more than 0.2 of this small store
     steps = [
         # sites joining: a4 shows the GA account (another property), d1/d2 a new operator
         lambda s, t: (sight(s, "a4.com", "ga", "UA-555555-7", t), sight(s, "d1.com", "xmr", "4xmrwallet", t),
@@ -411,18 +419,18 @@ def test_the_incremental_recompute_equals_the_whole_store_computation(store):
         lambda s, t: hop(s, "c2.com", "d1.com", RelationKind.REDIRECT, t),
     ]
     with Session() as s, s.begin():
-        recompute(s, T0)
+        recompute(s, T0, rules=rules)
     for n, step in enumerate(steps, start=1):
         t = T0 + timedelta(days=n)
         with Session() as s, s.begin():
             step(s, t)
         with Session() as s, s.begin():
-            recompute(s, t)
+            recompute(s, t, rules=rules)
         with Session() as s:
             last = s.scalars(select(ClusterComputation).order_by(ClusterComputation.id.desc())).first()
             total = s.scalar(select(func.count(Site.id)))
             assert last.full is False and last.sites <= total - 20, (n, last.sites)  # the quiet ones untouched
-            assert stored_groups(s) == {frozenset(c) for c in compute_clusters(s)}, n
+            assert stored_groups(s) == {frozenset(c) for c in compute_clusters(s, rules=rules)}, n
     with Session() as s:
         groups = stored_groups(s)
         dissolved = s.scalar(select(Cluster.key).where(Cluster.dissolved_at.is_not(None)))
@@ -476,3 +484,231 @@ def test_a_bad_nameserver_list_is_one_line_at_the_config_check(tmp_path, monkeyp
     assert result.exit_code == 2
     (line,) = result.output.strip().splitlines()
     assert "nameservers.toml" in line and "kind" in line
+
+
+# --- review findings (issue 12): certificates, partners, busy addresses, clocks, scale ----
+
+
+def test_a_shared_hosts_default_certificate_naming_neither_tenant_only_strengthens(store):
+    """Two tenants of one shared host present its default certificate (naming the host, not
+    them): no operator tie, an infrastructure one; the control, a certificate naming both
+    presenting hosts, joins."""
+    with session_factory(store)() as s, s.begin():
+        for d in ("tenant1.com", "tenant2.net"):
+            record_certificate(s, d, {"sha256": "0d" * 32, "sans": ["server42.hostingco.example"]}, T0)
+        for d in ("www.own1.com", "own2.net"):
+            record_certificate(s, d, {"sha256": "0e" * 32, "sans": ["*.own1.com", "own2.net"]}, T0)
+    links = links_of(store)
+    tenants = links[("tenant1.com", "tenant2.net")]
+    assert [(i.type, i.kind) for i in tenants.identifiers] == [("cert_seen", "infrastructure")]
+    assert not tenants.joins()
+    assert [i.type for i in links[("own1.com", "own2.net")].identifiers] == ["cert"]
+    assert clusters_of(store) == [["own1.com", "own2.net"]]
+
+
+def test_a_forged_san_list_does_not_join_the_site_it_names(store):
+    """pirate.cc presents a self-signed certificate listing legit-news.com (the probe
+    verifies no chain): that ties nothing until legit-news.com's own host presents it."""
+    forged = {"sha256": "fa" * 32, "sans": ["pirate.cc", "legit-news.com", "www.legit-news.com"]}
+    with session_factory(store)() as s, s.begin():
+        record_certificate(s, "pirate.cc", forged, T0)
+        record_certificate(s, "legit-news.com", {"sha256": "1e" * 32, "sans": ["legit-news.com"]}, T0)
+    link = links_of(store)[("legit-news.com", "pirate.cc")]
+    assert [(i.type, i.kind) for i in link.identifiers] == [("cert_seen", "infrastructure")]
+    assert clusters_of(store) == []
+    with session_factory(store)() as s:
+        assert network_of(s, "pirate.cc")["sites"] == ["pirate.cc"]
+    with session_factory(store)() as s, s.begin():
+        record_certificate(s, "www.legit-news.com", forged, T0)  # the named site presents it too
+    assert clusters_of(store) == [["legit-news.com", "pirate.cc"]]
+
+
+def test_two_sites_redirecting_to_one_partner_are_not_tied_through_it(store):
+    """kinoflix.cc and animebox.tv both redirect to one betting partner: neither is tied to
+    the partner nor, through it, to the other; a redirect within one brand still ties."""
+    with session_factory(store)() as s, s.begin():
+        hop(s, "kinoflix.cc", "betpartner.com", RelationKind.REDIRECT)
+        hop(s, "animebox.tv", "betpartner.com", RelationKind.REDIRECT)
+        hop(s, "kinoflix.to", "kinoflix.cc", RelationKind.REDIRECT)
+        hop(s, "onlyone.cc", "newhome.io", RelationKind.REDIRECT)  # one source brand: a tie
+    clusters = clusters_of(store)
+    assert clusters == [["kinoflix.cc", "kinoflix.to"], ["newhome.io", "onlyone.cc"]]
+    with session_factory(store)() as s:
+        assert network_of(s, "animebox.tv")["sites"] == ["animebox.tv"]
+        assert network_of(s, "kinoflix.to")["sites"] == ["kinoflix.cc", "kinoflix.to"]
+
+
+def test_network_of_equals_the_whole_store_on_a_busy_address(store):
+    """An address 300 names resolve to (shared hosting) is no identifier in either read: the
+    whole-store read used to keep it when those names were hosts of only two sites."""
+    with session_factory(store)() as s, s.begin():
+        hosts = [f"h{i}.{d}" for d in ("busy1.com", "busy2.com") for i in range(150)]
+        record_hosts(s, hosts, T0)
+        record_dns(s, [(h, "A", "185.77.7.7", 300) for h in hosts], T0)
+        sight(s, "busy1.com", "phone", "+441632960001")
+        sight(s, "busy2.com", "phone", "+441632960001")
+    with session_factory(store)() as s:
+        (link,) = site_links(s)
+        assert [i.type for i in link.identifiers] == ["phone"]
+        net = network_of(s, "busy1.com")
+    assert [(lk["a"], lk["b"], lk["raw"]) for lk in net["links"]] == [(link.a, link.b, round(link.raw, 4))]
+
+
+def test_a_computation_with_an_earlier_clock_leaves_no_former_member_current(store):
+    from storage.clusters import store_clusters
+
+    Session = session_factory(store)
+    with Session() as s, s.begin():
+        record_hosts(s, ["k1.com", "k2.com", "k3.com"], T0)
+        store_clusters(s, [["k1.com", "k2.com", "k3.com"]], T0 + timedelta(hours=2), links=[])
+    with Session() as s, s.begin():  # another process, its clock an hour behind
+        store_clusters(s, [["k1.com", "k2.com"]], T0 + timedelta(hours=1), links=[])
+    with Session() as s:
+        assert set(current_clusters(s)) == {"k1.com", "k2.com"}
+
+
+def test_ga_properties_in_lower_case_are_one_account_on_both_databases(store):
+    with session_factory(store)() as s, s.begin():
+        sight(s, "lower1.com", "ga", "ua-654321-1")
+        sight(s, "lower2.com", "ga", "ua-654321-2")
+        sight(s, "upper3.com", "ga", "UA-654321-3")
+    assert clusters_of(store) == [["lower1.com", "lower2.com", "upper3.com"]]
+    with session_factory(store)() as s:
+        assert network_of(s, "lower1.com")["sites"] == ["lower1.com", "lower2.com", "upper3.com"]
+
+
+def test_gathering_around_70000_sites_stays_under_the_parameter_limit(store):
+    """34,000 dirty sites crashed PostgreSQL ("number of parameters must be between 0 and
+    65535"): every id list is chunked."""
+    from storage.clusters import INDICATOR_WEIGHTS
+    from storage.neighbourhood import identifiers_around
+
+    with session_factory(store)() as s, s.begin():
+        sight(s, "chunk1.com", "btc", "bc1qchunked")
+        sight(s, "chunk2.com", "btc", "bc1qchunked")
+        hop(s, "chunk1.com", "chunk1.net", RelationKind.REDIRECT)
+    with session_factory(store)() as s:
+        found = identifiers_around(s, range(1, 70_001), INDICATOR_WEIGHTS, 25)
+    assert len(found[("btc", "bc1qchunked")]) == 2 and len(found[("hop", "chunk1.com -> chunk1.net")]) == 2
+
+
+def last_computation(s):
+    return s.scalars(select(ClusterComputation).order_by(ClusterComputation.id.desc())).first()
+
+
+def test_many_dirty_sites_mean_one_whole_store_pass(store):
+    Session = session_factory(store)
+    with Session() as s, s.begin():
+        for i in range(10):
+            sight(s, f"many{i}.com", "email", f"x{i // 2}@many.example")
+        recompute(s, T0)
+        sight(s, "many0.com", "btc", "bc1qmanyone", T0 + timedelta(hours=1))  # 1 of 10: incremental
+        recompute(s, T0 + timedelta(hours=1))
+        assert last_computation(s).full is False
+        for i in range(3):  # 3 of 10 > 0.2
+            sight(s, f"many{i}.com", "btc", "bc1qmanytwo", T0 + timedelta(hours=2))
+        recompute(s, T0 + timedelta(hours=2))
+        assert last_computation(s).full is True
+        for i in range(3):
+            sight(s, f"many{i}.com", "btc", "bc1qmanythree", T0 + timedelta(hours=3))
+        recompute(s, T0 + timedelta(hours=3), rules=ClustersConfig(incremental_max_share=0.5))
+        assert last_computation(s).full is True  # the rules changed: full once
+        for i in range(3):
+            sight(s, f"many{i}.com", "btc", "bc1qmanyfour", T0 + timedelta(hours=4))
+        recompute(s, T0 + timedelta(hours=4), rules=ClustersConfig(incremental_max_share=0.5))
+        assert last_computation(s).full is False
+
+
+def test_rows_written_while_a_computation_reads_its_changes_are_seen_next_time(store, monkeypatch):
+    """The watermarks are those taken before the changes were read: a pair another worker
+    committed meanwhile is the next computation's to cluster (it used to be skipped forever)."""
+    import storage.clusters as clusters
+
+    Session = session_factory(store)
+    rules = ClustersConfig(incremental_max_share=1.0)
+    with Session() as s, s.begin():
+        sight(s, "w1.com", "email", "a@w.example")
+        sight(s, "w2.com", "email", "a@w.example")
+        recompute(s, T0, rules=rules)
+    original = clusters.changed_sites
+
+    def meanwhile(session, *args, **kwargs):
+        dirty = original(session, *args, **kwargs)
+        sight(session, "late1.com", "telegram", "latepair", T0 + timedelta(hours=1))
+        sight(session, "late2.com", "telegram", "latepair", T0 + timedelta(hours=1))
+        return dirty
+
+    monkeypatch.setattr(clusters, "changed_sites", meanwhile)
+    with Session() as s, s.begin():
+        sight(s, "w3.com", "email", "a@w.example", T0 + timedelta(hours=1))
+        recompute(s, T0 + timedelta(hours=1), rules=rules)
+    monkeypatch.setattr(clusters, "changed_sites", original)
+    with Session() as s, s.begin():
+        recompute(s, T0 + timedelta(hours=2), rules=rules)
+        assert last_computation(s).full is False
+        assert stored_groups(s) == {frozenset({"w1.com", "w2.com", "w3.com"}), frozenset({"late1.com", "late2.com"})}
+
+
+def test_incremental_equals_full_through_dns_registration_and_certificate_changes(store):
+    """Nameserver sets, registrations and certificates changing (and changing back), and
+    routine re-enrichments that find the same answers: those mark nothing dirty. Threshold
+    1.0, so a phone (0.7) joins only with a nameserver set (0.5) or a certificate (0.9)."""
+    rules = ClustersConfig(threshold=1.0, incremental_max_share=1.0)
+    Session = session_factory(store)
+    op_ns = ["ns1.opdns.net.", "ns2.opdns.net."]
+    with Session() as s, s.begin():
+        ids = record_hosts(s, ["f1.com", "f2.com", "g1.com", "g2.com", "h1.com", "h2.com"], T0)
+        for a, b, phone in (("f1.com", "f2.com", "+100"), ("g1.com", "g2.com", "+200"), ("h1.com", "h2.com", "+300")):
+            sight(s, a, "phone", phone)
+            sight(s, b, "phone", phone)
+        for d in ("f1.com", "f2.com"):
+            record_dns(s, [(d, "NS", n, 3600) for n in op_ns], T0)
+        for d in ("g1.com", "g2.com"):
+            record_registration(s, ids[d][0], "rdap", None, {"nameservers": ["ns1.gdns.org", "ns2.gdns.org"]}, "{}", T0)
+        for i in range(10):
+            record_hosts(s, [f"still{i}.com"], T0)
+            record_dns(s, [(f"still{i}.com", "NS", f"ns{k}.still{i}.net.", 3600) for k in (1, 2)], T0)
+        recompute(s, T0, rules=rules)
+
+    def reenrich(s, t):  # the same answers as the latest ones, seen again
+        for d in ("f1.com", "g1.com", "h1.com", *(f"still{i}.com" for i in range(10))):
+            latest = s.execute(select(DnsObservation.value).where(DnsObservation.name == d, DnsObservation.rtype == "NS")
+                               .order_by(DnsObservation.last_seen.desc())).scalars().all()
+            if latest:
+                record_dns(s, [(d, "NS", v, 3600) for v in latest[:2]], t)
+        record_registration(s, ids["g1.com"][0], "rdap", None, {"nameservers": ["ns1.gdns.org", "ns2.gdns.org"]},
+                            "{}", t)
+
+    def ns_of(d, names):
+        return lambda s, t: record_dns(s, [(d, "NS", n, 3600) for n in names], t)
+
+    def reg_of(d, names):
+        return lambda s, t: record_registration(s, ids[d][0], "rdap", None, {"nameservers": names}, "{}", t)
+
+    def cert(s, t):
+        for d in ("h1.com", "h2.com"):
+            record_certificate(s, d, {"sha256": "4h" * 32, "sans": ["h1.com", "h2.com"]}, t)
+
+    steps = [  # (step, joined pairs expected after it, dirty at most)
+        (reenrich, {"f", "g"}, 0),
+        (ns_of("f2.com", ["ns1.elsewhere.net.", "ns2.elsewhere.net."]), {"g"}, None),
+        (ns_of("f2.com", op_ns), {"f", "g"}, None),  # back to rows seen before: no new row
+        (reg_of("g2.com", ["ns1.other.org", "ns2.other.org"]), {"f"}, None),
+        (reg_of("g2.com", ["ns1.gdns.org", "ns2.gdns.org"]), {"f", "g"}, None),
+        (cert, {"f", "g", "h"}, None),
+        (lambda s, t: (reenrich(s, t), cert(s, t)), {"f", "g", "h"}, 0),
+    ]
+    for n, (step, joined, most) in enumerate(steps, start=1):
+        t = T0 + timedelta(days=n)
+        with Session() as s, s.begin():
+            step(s, t)
+        with Session() as s, s.begin():
+            recompute(s, t, rules=rules)
+        with Session() as s:
+            last = last_computation(s)
+            assert last.full is False, n
+            if most is not None:
+                assert last.dirty <= most, (n, last.dirty)
+            expected = {frozenset({f"{p}1.com", f"{p}2.com"}) for p in joined}
+            assert {frozenset(c) for c in compute_clusters(s, rules=rules)} == expected, n
+            assert stored_groups(s) == expected, n

@@ -17,7 +17,7 @@ Every false pair comes with the identifiers of the links on the path that joined
 sites (a shortest path over the joining links of :func:`storage.clusters.network_of`); a
 false pair whose path uses an infrastructure identifier (an IP address, a nameserver set,
 a hosting network, a CDN address, a value the answer key lists as shared
-infrastructure, or a hop to or from a hub or status page it lists) is a *false merge
+infrastructure (a certificate by its SAN list, which the store keeps with its SHA-256), or a hop to or from a hub or status page it lists) is a *false merge
 through shared infrastructure*: the failure the issue
 12 rules exist to prevent.
 """
@@ -36,6 +36,7 @@ from sqlalchemy.orm import Session
 
 from collector.sandbox.grading import judged_domains
 from collector.sandbox.world import World
+from storage.cluster_rules import ClustersConfig
 from storage.safe_text import inert
 
 INFRA_TYPES = frozenset({"ip", "nameservers", "network", "asn", "hosting"})
@@ -169,9 +170,35 @@ def _pairs(groups: Iterable[Iterable[str]], judged: set[str]) -> set[tuple[str, 
     return out
 
 
+CERT_TYPES = frozenset({"cert", "cert_seen"})
+"""Link identifier types whose value is a certificate's SHA-256 (the store's ``Certificate``)."""
+
+
+def san_key(sans: Iterable[str]) -> str:
+    """A SAN list as the answer key's ``cert`` values are compared: lower-case, sorted, joined by ","."""
+    return ",".join(sorted({n.strip().lower() for n in sans if n.strip()}))
+
+
 def _shared_values(answers: dict[str, Any] | None) -> set[str]:
-    return {str(item.get("value", "")).strip().lower() for item in (answers or {}).get("shared_infrastructure", [])
-            if item.get("value")}
+    """The answer key's shared-infrastructure values, lower-case; a ``cert`` value (a SAN
+    list: the SHA-256 is unknown when a world is generated) as :func:`san_key` gives it."""
+    out = set()
+    for item in (answers or {}).get("shared_infrastructure", []):
+        value = str(item.get("value", "")).strip()
+        if value:
+            out.add(san_key(value.split(",")) if item.get("type") == "cert" else value.lower())
+    return out
+
+
+def _cert_sans(session: Session, sha256s: Iterable[str]) -> dict[str, str]:
+    """SHA-256 -> :func:`san_key` of the store's certificates among ``sha256s``."""
+    from storage.models import Certificate
+
+    wanted = sorted({s.strip().lower() for s in sha256s})
+    if not wanted:
+        return {}
+    rows = session.execute(select(Certificate.sha256, Certificate.sans).where(Certificate.sha256.in_(wanted)))
+    return {sha.lower(): san_key(sans or ()) for sha, sans in rows}
 
 
 def is_infrastructure(kind: str, value: str, shared: set[str]) -> bool:
@@ -209,16 +236,22 @@ def _path(links: Sequence[dict[str, Any]], a: str, b: str) -> list[dict[str, Any
     return None
 
 
-def grade_clusters(session: Session, world: World) -> ClusterGrade:
-    """Grade the store's operator networks against ``world``'s answer key (pairwise)."""
-    from storage.clusters import compute_clusters, network_of
+def grade_clusters(session: Session, world: World, rules: ClustersConfig | None = None) -> ClusterGrade:
+    """Grade the store's operator networks against ``world``'s answer key (pairwise).
+
+    ``rules`` are the configured ``[clusters]`` rules (default: the built-in ones); the
+    computed networks of a never-recomputed store and the paths that explain false pairs
+    use them, so the grade is of the rules the analyst's store runs."""
+    from storage.clusters import RULES, compute_clusters, network_of
+
+    rules = RULES if rules is None else rules
 
     judged = {d.name: d.truth.operator.strip() for d in judged_domains(world)}
     answers = load_answers(world)
     groups = stored_networks(session)
     g = ClusterGrade(sites=len(judged), operators=len({o for o in judged.values() if o}))
     if groups is None:
-        groups, g.source = compute_clusters(session), "computed"
+        groups, g.source = compute_clusters(session, rules=rules), "computed"
     predicted = _pairs(groups, set(judged))
     by_operator: dict[str, list[str]] = {}
     for name, op in judged.items():
@@ -234,13 +267,16 @@ def grade_clusters(session: Session, world: World) -> ClusterGrade:
     networks: dict[str, list[dict[str, Any]]] = {}
     for a, b in sorted(predicted - true):
         if a not in networks:
-            net = network_of(session, a)
+            net = network_of(session, a, rules=rules)
             for site in net["sites"]:
                 networks.setdefault(site, net["links"])
             networks.setdefault(a, net["links"])
         path = _path(networks[a], a, b) or []
         idents = tuple(dict.fromkeys((i["type"], str(i["value"])) for lk in path for i in lk["identifiers"]))
-        g.false_pairs.append(FalsePair(a, b, (judged[a], judged[b]), idents,
-                                       tuple(i for i in idents if is_infrastructure(*i, shared))))
+        # A certificate is known to the key by its SAN list, to the store by its SHA-256.
+        sans = _cert_sans(session, (v for t, v in idents if t in CERT_TYPES))
+        infra = tuple(i for i in idents if is_infrastructure(*i, shared)
+                      or (i[0] in CERT_TYPES and sans.get(i[1].lower(), "") in shared))
+        g.false_pairs.append(FalsePair(a, b, (judged[a], judged[b]), idents, infra))
     g.missed_pairs = [MissedPair(a, b, judged[a]) for a, b in sorted(true - predicted)]
     return g

@@ -69,7 +69,7 @@ def extract(html: str, url: str = "", *, lists: IndicatorLists | None = None) ->
     for h in hits:
         if h.found.type in ADVERTISER_CONTACT_TYPES:
             if slots is None:
-                slots = find_ad_slots(doc.text)
+                slots = find_ad_slots(doc.text, url)
             if slots.contains(h.pos):
                 h = Hit(h.pos, Found("advertiser", f"{h.found.type}:{h.found.value}", h.found.context))
         key = (h.found.type, h.found.value)

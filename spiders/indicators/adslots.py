@@ -5,12 +5,15 @@ banners on hundreds of unrelated piracy sites. Such a contact says who advertise
 who runs the site, so :func:`spiders.indicators.extract` reports it as an ``advertiser``
 indicator (a type that links no sites) instead of under its own type.
 
-An ad slot is an element whose ``class``/``id`` tokens mean advertising (``banner``,
-``banner-top``, ``adBox``, ``sponsored``; ``header``, ``download`` or ``shadow`` are not
-``ad``: tokens are split at ``-``, ``_``, spaces and camelCase humps and compared whole), an
+An ad slot is an element whose ``class``/``id`` tokens mean advertising (``ads-728``,
+``adBox``, ``sponsored``; ``header``, ``download`` or ``shadow`` are not ``ad``: tokens are
+split at ``-``, ``_``, spaces and camelCase humps and compared whole), an
 ``<a rel="sponsored">``, or the block around an ad label in the page's language (a text or
 an ``alt``/``title``/``aria-label`` that is ``광고``, ``Реклама``, ``Anzeige``..., or starts
-with a bracketed one, ``[AD] ...``). "광고 문의" (advertise with us) is the operator's own
+with a bracketed one, ``[AD] ...``). ``banner`` and ``promo`` tokens are weak: a site's own
+header is often ``id="banner"``, so such an element is a slot only with an ad label, an
+image banner (an ``<img>`` in an ``<a>`` to a contact or another site), ``rel="sponsored"``
+or an explicit ad element inside it. "광고 문의" (advertise with us) is the operator's own
 sales contact and is no label. A contact counts as inside a slot when it is the slot element
 or at most :data:`MAX_LEVELS` elements below it; ``html``, ``body`` and ``main`` and blocks
 longer than :data:`MAX_SLOT_CHARS` are never slots (``<body class="has-ads">`` is a page).
@@ -36,12 +39,19 @@ MAX_SLOT_CHARS = 32_000
 """An "ad" block longer than this (in source characters) is a page layout, not a banner."""
 
 AD_TOKENS = frozenset(
-    "ad ads adv advert adverts advertisement advertisements advertising advertiser banner banners "
-    "bnr sponsor sponsors sponsored promo promos promotion promoted adbox adsbox adslot adunit adzone "
+    "ad ads adv advert adverts advertisement advertisements advertising advertiser "
+    "sponsor sponsors sponsored promoted adbox adsbox adslot adunit adzone "
     "adwrap adspace adblock adcontainer adbanner bannerad werbung reklama reklam iklan publicidad "
     "publicite anzeige".split()
 )
-"""Class/id tokens (lower-case, whole) that mark an advertising element."""
+"""Class/id tokens (lower-case, whole) that mark an advertising element by themselves."""
+
+WEAK_TOKENS = frozenset("banner banners bnr promo promos promotion".split())
+"""Class/id tokens that mark an advertising element only with more evidence inside it: a
+site's own header is often ``id="banner"`` or ``class="site-banner"`` and its own promotion
+box ``class="promo"``, with the operator's Telegram in it. Such an element is a slot when an
+ad label, an image banner (an ``<a>`` to a contact or another site wrapping an ``<img>``),
+an ``<a rel="sponsored">`` or an element with an :data:`AD_TOKENS` token is inside it."""
 
 AD_LABELS = (
     "ad", "ads", "advertisement", "advertising", "sponsored", "sponsor", "promoted", "pr",
@@ -61,7 +71,7 @@ NEVER_SLOTS = frozenset({"html", "body", "main", "head"})
 
 _TAG_RE = re.compile(r"<(?:!--.*?-->|(/?)([a-zA-Z][a-zA-Z0-9:-]{0,40})((?:[^>\"']|\"[^\"]*\"|'[^']*')*)>)", re.S)
 _ATTR_RE = re.compile(
-    r"(?<![\w-])(class|id|rel|alt|title|aria-label)\s*=\s*(?:\"([^\"]*)\"|'([^']*)'|([^\s>]+))", re.I
+    r"(?<![\w-])(class|id|rel|alt|title|aria-label|href)\s*=\s*(?:\"([^\"]*)\"|'([^']*)'|([^\s>]+))", re.I
 )
 _CLOSE_RE: dict[str, re.Pattern[str]] = {n: re.compile(rf"</{n}\s*>", re.I) for n in RAW_TEXT}
 _CAMEL_RE = re.compile(r"([a-z0-9])([A-Z])")
@@ -69,10 +79,34 @@ _SPLIT_RE = re.compile(r"[^a-z0-9]+")
 
 
 @lru_cache(maxsize=4096)
+def _tokens(value: str) -> frozenset[str]:
+    return frozenset(_SPLIT_RE.split(_CAMEL_RE.sub(r"\1 \2", value).lower()))
+
+
 def ad_token(value: str) -> bool:
-    """True if a class/id value has a token that means advertising (``banner-top``, ``adBox``)."""
-    tokens = _SPLIT_RE.split(_CAMEL_RE.sub(r"\1 \2", value).lower())
-    return any(t in AD_TOKENS for t in tokens)
+    """True if a class/id value has a token that means advertising by itself (``adBox``, ``ads-728``)."""
+    return not _tokens(value).isdisjoint(AD_TOKENS)
+
+
+def weak_ad_token(value: str) -> bool:
+    """True if a class/id value has a token that means advertising only with evidence (``banner-top``)."""
+    return not _tokens(value).isdisjoint(WEAK_TOKENS)
+
+
+@lru_cache(maxsize=4096)
+def _elsewhere(href: str, page_site: str | None) -> bool:
+    """True if ``href`` is a contact (``mailto:``, ``tel:``) or a link to another site than the page's."""
+    from storage.names import site_of
+
+    href = href.strip().lower()
+    if href.startswith(("mailto:", "tel:", "sms:")):
+        return True
+    if href.startswith("//"):
+        href = "http:" + href
+    if not href.startswith(("http://", "https://")):
+        return False  # relative: the site's own page
+    site = site_of(href)
+    return site is not None and site != page_site
 
 
 def ad_label(text: str) -> bool:
@@ -114,9 +148,13 @@ def _attrs(raw: str) -> dict[str, str]:
     return out
 
 
-def find_ad_slots(text: str) -> AdSlots:
-    """The ad slots in ``text`` (a page's prepared source), in one pass over its tags."""
-    stack: list[list] = []  # [name, start, is_slot]
+def find_ad_slots(text: str, url: str = "") -> AdSlots:
+    """The ad slots in ``text`` (a page's prepared source, fetched from ``url``), in one pass
+    over its tags; ``url`` tells an image banner's link to another site from the site's own."""
+    from storage.names import site_of
+
+    page_site = site_of(url) if url else None
+    stack: list[list] = []  # [name, start, is_slot, weak, href]
     spans: list[tuple[int, int, int]] = []
     marks: list[int] = [0]
     depths: list[int] = [0]
@@ -125,11 +163,18 @@ def find_ad_slots(text: str) -> AdSlots:
         if entry[2] and end - entry[1] <= MAX_SLOT_CHARS and entry[0] not in NEVER_SLOTS:
             spans.append((entry[1], end, depth))
 
+    def evidence() -> None:
+        # an ad label, an image banner or an explicit ad element inside a weak ("banner") block
+        for entry in stack:
+            if entry[3]:
+                entry[2] = True
+
     def mark_label_block() -> None:
         # the label's element is the top of the stack; its enclosing block is the one above
         target = stack[-2] if len(stack) >= 2 else None
         if target is not None:
             target[2] = True
+        evidence()
 
     pos, n = 0, len(text)
     while pos < n:
@@ -159,22 +204,29 @@ def find_ad_slots(text: str) -> AdSlots:
             continue
         raw = m.group(3) or ""
         attrs = _attrs(raw) if "=" in raw else {}
+        cls, ident = attrs.get("class", ""), attrs.get("id", "")
         is_slot = bool(
-            ad_token(attrs.get("class", "")) or ad_token(attrs.get("id", ""))
+            ad_token(cls) or ad_token(ident)
             or (name == "a" and "sponsored" in attrs.get("rel", "").lower().split())
         )
+        weak = not is_slot and bool(weak_ad_token(cls) or weak_ad_token(ident))
         labelled = any(ad_label(attrs[a]) for a in ("alt", "title", "aria-label") if a in attrs)
+        if is_slot or labelled:
+            evidence()
+        elif name == "img" and any(e[0] == "a" and e[4] for e in stack[-MAX_LEVELS:]):
+            evidence()  # an image banner: a picture linked to a contact or another site
         if name in VOID or raw.rstrip().endswith("/"):
             if labelled and stack:
                 stack[-1][2] = True
-            if is_slot and name not in NEVER_SLOTS:
+            if (is_slot or (weak and labelled)) and name not in NEVER_SLOTS:
                 spans.append((lt, m.end(), len(stack) + 1))
             marks.append(lt)
             depths.append(len(stack) + 1)
             marks.append(m.end())
             depths.append(len(stack))
             continue
-        stack.append([name, lt, is_slot])
+        href = name == "a" and "href" in attrs and _elsewhere(attrs["href"], page_site)
+        stack.append([name, lt, is_slot or (weak and labelled), weak, href])
         if labelled and len(stack) >= 2:
             stack[-2][2] = True
         marks.append(lt)

@@ -305,6 +305,7 @@ class Planner:
         self._advertisers(sites)
         self._links(sites, operators)
         self._edge_certificates(sites, providers)
+        self._default_certificate(sites, providers)
         self._faults(sites)
         return Plan(self.seed, {"sites": target, "operators": n_ops}, sites, operators, self.networks,
                     self.certificates, self.infra_domains, providers)
@@ -931,6 +932,30 @@ class Planner:
             for s in members:
                 s.certificate = name
                 s.infra.append(("cert", ",".join(sans), "cdn shared edge certificate"))
+
+    def _default_certificate(self, sites: list[PSite], providers: dict[str, F.Provider]) -> None:
+        """Tenants of the shared host without a certificate of their own present the host's
+        default one, whose SANs name the hosting company (``*.<its domain>``), not them:
+        unrelated sites with one certificate that says nothing of who runs them.
+
+        Its own generator (``random.Random(f"{seed}/default-cert")``): no other draw moves."""
+        rng = random.Random(f"{self.seed}/default-cert")
+        prov = providers["shared"]
+        tenants = [s for s in sites if s.kind == "shared" and not s.certificate]
+        if len(tenants) < 3 or len({s.label for s in tenants}) < 2:
+            return
+        for _ in range(20):
+            chosen = rng.sample(tenants, rng.randint(3, max(3, len(tenants) * 2 // 3)))
+            if len({s.label for s in chosen}) >= 2:
+                break
+        else:
+            chosen = tenants
+        company = prov.v4.abuse_email.split("@", 1)[1]
+        sans = [f"*.{company}", company]
+        self.certificates.append(Certificate("shared-hosting-default", sans, "shared hosting default certificate"))
+        for s in sorted(chosen, key=lambda s: s.domain):
+            s.certificate = "shared-hosting-default"
+            s.infra.append(("cert", ",".join(sans), "shared hosting default certificate"))
 
     def _faults(self, sites: list[PSite]) -> None:
         """A rate-limited RDAP answer and a broken WHOIS answer, as real registries give."""
