@@ -5,10 +5,10 @@ Every test runs on SQLite and on the PostgreSQL server on this machine.
 
 from __future__ import annotations
 
-from collections import namedtuple
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
+from cluster_store import T0, sight
 from sqlalchemy import select
 
 from storage.clusters import (
@@ -20,7 +20,6 @@ from storage.clusters import (
     site_links,
     store_clusters,
 )
-from storage.crawl import _write_indicators
 from storage.db import session_factory
 from storage.enrichment import (
     link_ip_network,
@@ -32,15 +31,6 @@ from storage.enrichment import (
 )
 from storage.models import Cluster, ClusterMember, Site
 from storage.sites import record_hosts
-
-T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
-Found = namedtuple("Found", "type value context")
-
-
-def sight(s, domain: str, kind: str, value: str, at: datetime = T0) -> None:
-    """An indicator seen on a site's front page, written the way a crawl batch writes it."""
-    ids = record_hosts(s, [domain], at)
-    _write_indicators(s, [(Found(kind, value, None), ids[domain][0], None, at)])
 
 
 def cdn_ip(s, address: str, cdn: str | None) -> None:

@@ -13,10 +13,10 @@ from __future__ import annotations
 import ipaddress
 import itertools
 import tomllib
-from collections import namedtuple
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from click.testing import CliRunner
+from cluster_store import T0, sight
 from sqlalchemy import func, select
 
 from storage.cdn import CDN_FILE, cdn_of
@@ -28,7 +28,6 @@ from storage.clusters import (
     recompute,
     site_links,
 )
-from storage.crawl import _write_indicators
 from storage.db import session_factory
 from storage.enrichment import record_certificate, record_dns, record_registration
 from storage.models import (
@@ -41,14 +40,6 @@ from storage.models import (
 )
 from storage.observe import upsert
 from storage.sites import record_hosts
-
-T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
-Found = namedtuple("Found", "type value context")
-
-
-def sight(s, domain: str, kind: str, value: str, at: datetime = T0) -> None:
-    ids = record_hosts(s, [domain], at)
-    _write_indicators(s, [(Found(kind, value, None), ids[domain][0], None, at)])
 
 
 def hop(s, a: str, b: str, kind: RelationKind, at: datetime = T0) -> None:
