@@ -897,12 +897,13 @@ def demo(world: str | None) -> None:
 
 
 def _register_operations() -> None:
-    """Scheduling, retention and distributed commands live in their own modules."""
+    """Scheduling, retention, distributed and classifier commands live in their own modules."""
+    from collector.cli_classifier import classifier_group
     from collector.cli_distributed import COMMANDS as DISTRIBUTED
     from collector.cli_jobs import COMMANDS as JOBS
     from collector.cli_retention import prune_command
 
-    for command in (*JOBS, prune_command, *DISTRIBUTED):
+    for command in (*JOBS, prune_command, *DISTRIBUTED, classifier_group):
         cli.add_command(command)
 
 

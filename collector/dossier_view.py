@@ -89,6 +89,12 @@ def print_dossier(d: dict, console: Console | None = None) -> None:
          if status else None)
     c = d.get("classification")
     line("verdict", _verdict_text(c))
+    if c and c.get("delivery"):
+        line("delivery", ", ".join(c["delivery"]))
+    if c and c.get("reasons"):
+        section("why")
+        for reason in c["reasons"][:MAX_SIGNALS]:
+            console.print(Text(f"  - {reason}"))
 
     section("classification")
     if c:
@@ -245,7 +251,12 @@ def dossier_markdown(d: dict) -> str:
            f"- First seen {md(_fmt(d['first_seen']))}, last seen {md(_fmt(d['last_seen']))}",
            f"- Status: {md(status['status'])} {md(status['detail']) if status['detail'] else ''}".rstrip()
            + f" (as of {md(_fmt(status['last_seen']))})" if status else "- Status: unknown",
-           f"- Verdict: {md(_verdict_text(c))}", ""]
+           f"- Verdict: {md(_verdict_text(c))}"]
+    if c and c.get("delivery"):
+        out.append(f"- Delivery: {md(', '.join(c['delivery']))}")
+    out.append("")
+    if c and c.get("reasons"):
+        out += ["## Why", ""] + [f"- {md(r)}" for r in c["reasons"][:MAX_SIGNALS]] + [""]
     out += ["## Classification", ""]
     if c:
         out += [f"- {md(s)}" for s in c["signals"][:MAX_SIGNALS]] or ["- no signals"]

@@ -5,7 +5,7 @@
 
 The page loads nothing (a Content-Security-Policy forbids it), runs no script, and links to
 no site: domains are text, never links. Every string that came from a page, a registry or
-a network owner (domains, categories, signals, registrar and provider names) is escaped
+a network owner (domains, categories, reasons, signals, registrar and provider names) is escaped
 with :func:`html.escape`. Charts are CSS bars, so they print.
 """
 
@@ -181,17 +181,19 @@ def render_report(data: Mapping[str, Any], *, generated_at: datetime | str) -> s
     if newest:
         rows = []
         for f in newest:
-            signals = "".join(f"<li>{esc(s)}</li>" for s in f.get("signals") or ())
+            reasons = "".join(f"<li>{esc(s)}</li>" for s in f.get("reasons") or f.get("signals") or ())
+            delivery = ", ".join(f.get("delivery") or ())
+            delivery_html = f'<br><span class="muted small">by {esc(delivery)}</span>' if delivery else ""
             score = f.get("score")
             cluster = f'<span class="mono">{esc(f["cluster"])}</span>' if f.get("cluster") else ""
             rows.append(f'<tr><td class="site"><span class="mono">{esc(f.get("domain"))}</span></td>'
-                        f'<td>{esc(f.get("category")) if f.get("category") is not None else ""}</td>'
+                        f'<td>{esc(f.get("category")) if f.get("category") is not None else ""}{delivery_html}</td>'
                         f'<td class="num">{"" if score is None else f"{float(score):.2f}"}</td>'
-                        f'<td><ul class="plain signals">{signals}</ul></td>'
+                        f'<td><ul class="plain signals">{reasons}</ul></td>'
                         f'<td class="nowrap">{esc(_when(f.get("first_seen")))}</td>'
                         f'<td class="nowrap">{cluster}</td></tr>')
         newest_html = ('<table class="data"><thead><tr><th>Site</th><th>Category</th><th>Score</th>'
-                       '<th>Top signals</th><th>First seen</th><th>Network</th></tr></thead><tbody>'
+                       '<th>Top reasons</th><th>First seen</th><th>Network</th></tr></thead><tbody>'
                        + "".join(rows) + "</tbody></table>")
     else:
         newest_html = '<p class="empty">No site flagged yet.</p>'

@@ -14,6 +14,7 @@ import multiprocessing
 import os
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from parsel import Selector
 
@@ -21,6 +22,9 @@ from spiders.items import LinkOut
 from spiders.links import extract_links
 from spiders.page import guess_language
 from spiders.render import needs_render
+
+if TYPE_CHECKING:
+    from spiders.classify import PageInput
 
 MAX_VISIBLE_TEXT = 300_000
 
@@ -76,13 +80,11 @@ def _get_tools() -> _Tools:
     return _tools
 
 
-def analyse(page: PageFacts) -> Analysis:
-    """Parse and analyse ``page`` (bounded work: every extractor caps its input)."""
+def read_page(page: PageFacts) -> tuple[Selector, PageInput]:
+    """The parsed document and the classifier's view of ``page``: title, visible text,
+    language and links, exactly as the crawl sees them (training reads pages through this too)."""
     from spiders.classify import PageInput
-    from spiders.hopping import announced_domains
-    from spiders.indicators import extract
 
-    tools = _get_tools()
     sel = Selector(text=page.html, base_url=page.url)
     title = " ".join(sel.xpath("//title//text()").getall()).strip()[:1000] or None
     visible = " ".join(sel.xpath(
@@ -95,11 +97,22 @@ def analyse(page: PageFacts) -> Analysis:
         plain = set(page.plain_links)
         links = [LinkOut(link.url, "js", link.text) if link.kind == "anchor" and link.url not in plain else link
                  for link in links]
-    out = Analysis(title=title, language=language, links=links)
+    return sel, PageInput(url=page.url, status=page.status, title=title or "", html=page.html, text=visible,
+                          links=tuple((lnk.url, lnk.kind, lnk.text) for lnk in links), lang=language)
+
+
+def analyse(page: PageFacts) -> Analysis:
+    """Parse and analyse ``page`` (bounded work: every extractor caps its input)."""
+    from spiders.hopping import announced_domains
+    from spiders.indicators import extract
+
+    tools = _get_tools()
+    sel, facts = read_page(page)
+    visible = facts.text
+    links = [LinkOut(url, kind, text) for url, kind, text in facts.links]
+    out = Analysis(title=facts.title or None, language=facts.lang, links=links)
     out.indicators = extract(page.html, page.url, lists=tools.lists)
-    out.signals = tools.classifier.page_signals(PageInput(
-        url=page.url, status=page.status, title=title or "", html=page.html, text=visible,
-        links=tuple((lnk.url, lnk.kind, lnk.text) for lnk in links), lang=language))
+    out.signals = tools.classifier.page_signals(facts)
     if page.status >= 400:
         return out
     scripts = " ".join(sel.xpath("//script[not(@src)]/text()").getall())[:200_000]

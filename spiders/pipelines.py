@@ -13,6 +13,7 @@ import asyncio
 import errno
 import logging
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -228,7 +229,10 @@ class ClassifyPipeline:
             v = final[0]
             reason = f"hopping: {'redirects' if kind == 'redirect' else 'announces its move'} to {target} " \
                      f"(flagged {v.category}, {v.score:.2f})"
-            out[site] = (type(v)(True, v.category, round(v.score * 0.95, 4), (reason, *v.signals[:3]), v.version),
+            sentence = f"{'Redirects' if kind == 'redirect' else 'Announces its move'} to {target}, " \
+                       f"a site flagged as {v.category} piracy."
+            out[site] = (replace(v, is_piracy=True, score=round(v.score * 0.95, 4),
+                                 signals=(reason, *v.signals[:3]), reasons=(sentence, *v.reasons)),
                          own[1] if own else 0)
         return out
 

@@ -61,7 +61,8 @@ class CrawlBatch:
     indicators: list[Any] = field(default_factory=list)
     """Indicators seen on a site outside its pages' HTML (url, found, seen_at)."""
     verdicts: dict[str, Any] = field(default_factory=dict)
-    """Registered domain -> the site's current verdict (is_piracy, category, score, signals, version)."""
+    """Registered domain -> the site's current verdict (is_piracy, category, score, signals, version,
+    reasons, delivery)."""
     pages_seen: dict[str, int] = field(default_factory=dict)
 
     def __len__(self) -> int:
@@ -244,6 +245,7 @@ def write_verdicts(session: Session, run_id: int | None, verdicts: Mapping[str, 
     rows = [{
         "site_id": site_ids[domain], "run_id": run_id, "classified_at": at, "is_piracy": bool(v.is_piracy),
         "category": v.category, "score": float(v.score), "signals": list(v.signals),
+        "reasons": list(getattr(v, "reasons", ())), "delivery": list(getattr(v, "delivery", ())),
         "pages_seen": pages_seen.get(domain, 0), "classifier_version": v.version, "cause": None,
     } for domain, v in verdicts.items() if site_ids.get(domain)]
     if not rows:

@@ -12,7 +12,8 @@ with recursive CTEs capped at :data:`CHAIN_CAP` domains. Every filter is a bound
 Which facts are *current* follows :mod:`storage.export`: per ``(name, type)`` the DNS
 values with the latest ``last_seen``; per address the network it was last seen in and the
 latest name of its AS; the registration last seen; the latest classification (highest
-id); the status last seen.
+id: its plain ``reasons`` and ``delivery``, empty for a verdict stored before they existed,
+and its weighted ``signals``); the status last seen.
 """
 
 from __future__ import annotations
@@ -169,13 +170,15 @@ def _statuses(session: Session, sid: int) -> tuple[dict | None, list[dict]]:
 
 def _verdict(row: Any) -> dict:
     return {"is_piracy": row.is_piracy, "category": row.category, "score": row.score,
+            "delivery": [str(x) for x in (row.delivery or [])], "reasons": [str(x) for x in (row.reasons or [])],
             "signals": [str(x) for x in (row.signals or [])], "classified_at": row.classified_at,
             "classifier_version": row.classifier_version, "pages_seen": row.pages_seen}
 
 
 def _classification(session: Session, sid: int) -> tuple[dict | None, list[dict]]:
     c = Classification
-    cols = (c.is_piracy, c.category, c.score, c.signals, c.classified_at, c.classifier_version, c.pages_seen)
+    cols = (c.is_piracy, c.category, c.score, c.delivery, c.reasons, c.signals, c.classified_at,
+            c.classifier_version, c.pages_seen)
     rows = session.execute(select(*cols, func.count().over().label("total")).where(c.site_id == sid)
                            .order_by(c.id.desc()).limit(CLASSIFICATION_CAP + 1)).all()
     # the verdicts where the category or the piracy flag changed (the first one included)

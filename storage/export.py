@@ -9,8 +9,11 @@ site stay constant however large the store. Every filter is a bound parameter.
 
 What each key holds, when several observations exist:
 
-- ``is_piracy``/``category``/``score``/``signals``: the latest classification (highest id);
-  null (``signals`` empty) for a site never classified.
+- ``is_piracy``/``category``/``delivery``/``score``/``reasons``/``signals``: the latest
+  classification (highest id); null (``delivery``, ``reasons``, ``signals`` empty) for a site
+  never classified. ``delivery`` lists the delivery mechanisms seen (torrent, ddl, streaming,
+  iptv), strongest first; ``reasons`` the plain-language sentences for an analyst, strongest
+  first (empty for verdicts stored before they existed); ``signals`` the weighted internal detail.
 - ``dns``: for the site's domain and each of its hosts, per ``(name, type)`` the values with
   the latest ``last_seen`` (the most recent answer); united over the names, sorted.
 - ``hosting``: one entry per A/AAAA address in ``dns``, with the network it was last seen
@@ -91,7 +94,8 @@ def site_records(session: Session, filters: SiteFilter | None = None, *, piracy:
         filters = SiteFilter(piracy=piracy, category=category, since=since, limit=limit)
     query = filters.apply(
         select(Site.id, Site.domain, Site.first_seen, Site.last_seen, Classification.is_piracy,
-               Classification.category, Classification.score, Classification.signals)
+               Classification.category, Classification.delivery, Classification.score, Classification.reasons,
+               Classification.signals)
         .outerjoin(Classification, Classification.id == latest_classification_id()))
     remaining = filters.limit
     after = 0
@@ -140,7 +144,9 @@ def _records(session: Session, rows: Sequence[Any]) -> Iterator[dict]:
             "domain": r.domain,
             "is_piracy": r.is_piracy,
             "category": r.category,
+            "delivery": [str(d) for d in (r.delivery or [])],
             "score": r.score,
+            "reasons": [str(s) for s in (r.reasons or [])],
             "signals": [str(s) for s in (r.signals or [])],
             "status": status.get(r.id),
             "first_seen": _iso(r.first_seen),

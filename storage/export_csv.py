@@ -7,7 +7,7 @@ Columns (``COLUMNS``), from a site record (``storage/export.py``):
 
 - ``domain``, ``category``, ``score``, ``status``, ``first_seen``, ``last_seen``,
   ``redirects_to``, ``cluster`` as they are; ``is_piracy`` as ``true``/``false``/empty.
-- ``related_domains``, ``ips``, ``asns`` (``AS13335``), ``hosting_countries``, ``hosting_orgs``,
+- ``delivery`` (the delivery mechanisms seen, strongest first: ``torrent;ddl``), ``related_domains``, ``ips``, ``asns`` (``AS13335``), ``hosting_countries``, ``hosting_orgs``,
   ``hosting_abuse``, ``cdn``, ``nameservers``: the distinct values, in order, joined by ``;``.
 - ``registrar``, ``created``, ``expires``, ``registrar_abuse`` from ``whois``;
   ``tls_sha256``, ``tls_issuer`` from ``tls``.
@@ -31,7 +31,7 @@ from typing import Any, TextIO
 
 from storage.safe_text import inert
 
-COLUMNS = ("domain", "is_piracy", "category", "score", "status", "first_seen", "last_seen", "redirects_to",
+COLUMNS = ("domain", "is_piracy", "category", "delivery", "score", "status", "first_seen", "last_seen", "redirects_to",
            "related_domains", "cluster", "ips", "asns", "hosting_countries", "hosting_orgs", "hosting_abuse",
            "cdn", "registrar", "created", "expires", "nameservers", "registrar_abuse", "tls_sha256",
            "tls_issuer", "indicators", "signals")
@@ -73,6 +73,7 @@ def row(record: dict) -> list[str]:
         "domain": cell(record.get("domain")),
         "is_piracy": cell(record.get("is_piracy")),
         "category": cell(record.get("category")),
+        "delivery": _joined(record.get("delivery") or []),
         "score": cell(record.get("score")),
         "status": cell(record.get("status")),
         "first_seen": cell(record.get("first_seen")),

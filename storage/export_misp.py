@@ -9,10 +9,12 @@ event has the tag ``tlp:amber``, distribution 0 (your organisation only: widen i
 threat level 3 (low), analysis 2 (completed), unpublished. The mapping, per site record
 (``storage/export.py``), uses the MISP object templates shipped with PyMISP:
 
-- the site -> a ``domain-ip`` object: ``domain`` (tagged ``isop:category="<category>"`` and
-  ``isop:piracy="true|false"``; ``to_ids`` only for a piracy verdict), one ``ip`` per A/AAAA
-  address (never ``to_ids``: addresses are often a CDN's or shared hosting), ``first-seen``/
-  ``last-seen`` and a ``text`` with the verdict, score, status, cluster and signals. It is the hub:
+- the site -> a ``domain-ip`` object: ``domain`` (tagged ``isop:category="<category>"``,
+  ``isop:delivery="<mechanism>"`` for each delivery mechanism seen (torrent, ddl, streaming,
+  iptv) and ``isop:piracy="true|false"``; ``to_ids`` only for a piracy verdict), one ``ip`` per
+  A/AAAA address (never ``to_ids``: addresses are often a CDN's or shared hosting),
+  ``first-seen``/``last-seen`` and a ``text`` with the verdict, delivery, score, status, cluster,
+  the reasons and then the signals. It is the hub:
   every other object of the site is linked by a reference from it.
 - ``whois`` -> a ``whois`` object (``domain``, ``registrar``, ``creation-date``,
   ``expiration-date``, ``nameserver``; registrant country, abuse contact and source in its
@@ -179,6 +181,7 @@ def _site(r: dict, pending: set[str]) -> Iterator[MISPObject | MISPAttribute]:
     tags = [f'isop:piracy="{str(r["is_piracy"]).lower()}"'] if r.get("is_piracy") is not None else []
     if r.get("category"):
         tags.append(f'isop:category="{r["category"]}"')
+    tags += [f'isop:delivery="{d}"' for d in r.get("delivery") or []]
     _add(hub, "domain", domain, to_ids=r.get("is_piracy") is True, Tag=[{"name": t} for t in tags])
     for h in r.get("hosting") or []:
         _add(hub, "ip", h["ip"], to_ids=False)
@@ -239,8 +242,11 @@ def _site(r: dict, pending: set[str]) -> Iterator[MISPObject | MISPAttribute]:
 
 def _summary(r: dict) -> str:
     verdict = {True: "piracy", False: "not piracy", None: "not classified"}[r.get("is_piracy")]
-    lines = [f"isop: {verdict}; category {r.get('category')}; score {r.get('score')}; status {r.get('status')}; "
-             f"cluster {r.get('cluster')}"]
+    delivery = ", ".join(r.get("delivery") or []) or None
+    lines = [f"isop: {verdict}; category {r.get('category')}; delivery {delivery}; score {r.get('score')}; "
+             f"status {r.get('status')}; cluster {r.get('cluster')}"]
+    if r.get("reasons"):
+        lines += ["Reasons:", *(f"- {s}" for s in r["reasons"]), "Signals:"]
     lines += [f"- {s}" for s in r.get("signals") or []]
     return "\n".join(lines)
 

@@ -11,8 +11,9 @@ The mapping, per site record (``storage/export.py``):
 - the site -> an ``infrastructure`` SDO named after the domain: ``infrastructure_types``
   ``["piracy-<category>"]`` for a piracy verdict with a category, else ``["unknown"]`` (an open
   vocabulary); ``first_seen``/``last_seen`` of the site; a ``description`` with the verdict,
-  category, score, status, cluster, registration, hosting and signals; and the same facts as
-  custom properties (``x_isop_is_piracy``, ``x_isop_category``, ``x_isop_score``,
+  category, delivery, score, status, cluster, registration, hosting, reasons and signals; and the
+  same facts as custom properties (``x_isop_is_piracy``, ``x_isop_category``, ``x_isop_delivery``
+  (a list: ``torrent``, ``ddl``, ``streaming``, ``iptv``), ``x_isop_score``, ``x_isop_reasons``,
   ``x_isop_signals``, ``x_isop_status``, ``x_isop_cluster``, ``x_isop_redirects_to``,
   ``x_isop_related_domains``, ``x_isop_whois``, ``x_isop_hosting``, ``x_isop_ad_networks``).
   It ``consists-of`` the domain-name, its addresses and its TLS certificate.
@@ -151,8 +152,9 @@ class _Site:
     def description(self) -> str:
         r, whois, tls = self.r, self.r.get("whois") or {}, self.r.get("tls") or {}
         verdict = {True: "piracy", False: "not piracy", None: "not classified"}[r.get("is_piracy")]
-        lines = [f"isop site {self.domain}: {verdict}; category {r.get('category')}; score {r.get('score')}; "
-                 f"status {r.get('status')}; cluster {r.get('cluster')}."]
+        delivery = ", ".join(r.get("delivery") or []) or None
+        lines = [f"isop site {self.domain}: {verdict}; category {r.get('category')}; delivery {delivery}; "
+                 f"score {r.get('score')}; status {r.get('status')}; cluster {r.get('cluster')}."]
         if r.get("redirects_to"):
             lines.append(f"Redirects to {r['redirects_to']}.")
         if r.get("related_domains"):
@@ -165,6 +167,8 @@ class _Site:
                          f"{h.get('country')}, abuse {h.get('abuse_email')}, CDN {h.get('cdn')}.")
         if tls.get("sha256"):
             lines.append(f"TLS certificate SHA-256 {tls['sha256']}, issuer {tls.get('issuer')}.")
+        if r.get("reasons"):
+            lines.append("Reasons:\n" + "\n".join(f"- {s}" for s in r["reasons"]))
         if r.get("signals"):
             lines.append("Signals:\n" + "\n".join(f"- {s}" for s in r["signals"]))
         return "\n".join(lines)
@@ -174,8 +178,10 @@ class _Site:
         category = r.get("category")
         types = [f"piracy-{category}"] if r.get("is_piracy") and category else ["unknown"]
         custom = _compact({
-            "x_isop_is_piracy": r.get("is_piracy"), "x_isop_category": category, "x_isop_score": r.get("score"),
-            "x_isop_signals": list(r.get("signals") or []), "x_isop_status": r.get("status"),
+            "x_isop_is_piracy": r.get("is_piracy"), "x_isop_category": category,
+            "x_isop_delivery": list(r.get("delivery") or []), "x_isop_score": r.get("score"),
+            "x_isop_reasons": list(r.get("reasons") or []), "x_isop_signals": list(r.get("signals") or []),
+            "x_isop_status": r.get("status"),
             "x_isop_cluster": r.get("cluster"), "x_isop_redirects_to": r.get("redirects_to"),
             "x_isop_related_domains": list(r.get("related_domains") or []),
             "x_isop_whois": _compact(r.get("whois") or {}),

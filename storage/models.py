@@ -253,6 +253,11 @@ class Classification(Base):
     category: Mapped[str] = mapped_column(String(20), index=True)
     score: Mapped[float] = mapped_column(Float)
     signals: Mapped[list] = mapped_column(default=list)
+    """Internal detail with weights, strongest first (the dossier's detail section)."""
+    reasons: Mapped[list] = mapped_column(default=list, server_default="[]")
+    """Plain-language sentences for an analyst, strongest first ([] on rows before 0008)."""
+    delivery: Mapped[list] = mapped_column(default=list, server_default="[]")
+    """Delivery mechanisms seen (``spiders.classify.DELIVERY``), strongest first."""
     pages_seen: Mapped[int] = mapped_column(default=0)
     classifier_version: Mapped[str] = mapped_column(String(40))
     cause: Mapped[str | None] = mapped_column(String(200))

@@ -21,7 +21,9 @@ Definitions:
   ``None`` for a site with none (or none naming a registrar);
 - operator networks: stored clusters with two or more current members (members whose
   ``last_seen`` is at or after the cluster's ``updated_at``, as :mod:`storage.clusters`
-  keeps them), with the identifier types their members share, strongest first.
+  keeps them), with the identifier types their members share, strongest first;
+- newest finds: each flagged site's ``delivery`` and its top ``reasons`` (the verdict's plain
+  sentences, strongest first; its ``signals`` for a verdict stored before reasons existed).
 """
 
 from __future__ import annotations
@@ -127,12 +129,15 @@ def report_data(session: Session, *, since: datetime | None = None, top: int = 2
     summary["networks"] = len(networks)
 
     # 6. The newest finds.
-    newest = [{"domain": r.domain, "category": r.category, "score": r.score,
+    newest = [{"domain": r.domain, "category": r.category, "delivery": [str(d) for d in (r.delivery or [])],
+               "score": r.score,
+               "reasons": [str(s) for s in (r.reasons or r.signals or [])[:TOP_SIGNALS]],
                "signals": [str(s) for s in (r.signals or [])[:TOP_SIGNALS]], "first_seen": r.first_seen,
                "last_seen": r.last_seen, "cluster": cluster_of.get(r.domain)}
               for r in session.execute(
                   scoped(select(Site.domain, Site.first_seen, Site.last_seen, Classification.category,
-                                Classification.score, Classification.signals)
+                                Classification.delivery, Classification.score, Classification.reasons,
+                                Classification.signals)
                          .join(latest, latest.c.site_id == Site.id)
                          .join(Classification, Classification.id == latest.c.id)
                          .where(Classification.is_piracy.is_(True)), in_scope)

@@ -1,7 +1,8 @@
 """A takedown packet: whom to write to about a site, and the evidence to attach.
 
 The hosting provider with its abuse contact, the registrar with its abuse contact, the CDN
-in front if any, the classification's reasons, and the evidence: the pages as captured
+in front if any, the classification's reasons (the plain sentences, strongest first; the
+weighted signals for a verdict stored before reasons existed) and delivery, and the evidence: the pages as captured
 (URL, time, content SHA-256, WARC file and record with the file's SHA-256) and the
 screenshot. :func:`to_markdown` escapes every scraped string (:func:`md`).
 """
@@ -52,6 +53,8 @@ def takedown_packet(session: Session, domain: str, max_pages: int = MAX_PAGES) -
         "domain": domain,
         "classification": None if verdict is None else {
             "is_piracy": verdict.is_piracy, "category": verdict.category, "score": verdict.score,
+            "delivery": list(verdict.delivery or []),
+            "reasons": list(verdict.reasons or verdict.signals or [])[:12],
             "signals": list(verdict.signals or [])[:12], "classified_at": verdict.classified_at.isoformat()},
         "ips": profile.get("ips", []),
         "hosting": hosting,
@@ -102,9 +105,10 @@ def to_markdown(packet: dict[str, Any]) -> str:
     lines = [f"# Takedown request: {md(packet['domain'])}", "",
              f"Prepared {md(packet['generated_at'])} by isop.", "", "## The site", ""]
     if c:
-        lines += [f"- Classified as **{md(c['category'])}** piracy site (score {c['score']:.2f}) "
+        delivery = f", delivered by {md(', '.join(c['delivery']))}" if c.get("delivery") else ""
+        lines += [f"- Classified as **{md(c['category'])}** piracy site{delivery} (score {c['score']:.2f}) "
                   f"on {md(c['classified_at'])}" if c["is_piracy"] else "- Not classified as a piracy site",
-                  "- Reasons:"] + [f"  - {md(s)}" for s in c["signals"]]
+                  "- Reasons:"] + [f"  - {md(s)}" for s in c.get("reasons") or c["signals"]]
     lines += ["", "## Hosting", ""]
     for h in packet["hosting"] or [{}]:
         if h:

@@ -12,7 +12,7 @@ from types import SimpleNamespace as NS
 
 from rich.console import Console
 from sqlalchemy import event
-from test_export import T0, T1, build_store, verdict
+from test_export import REASONS, T0, T1, build_store, verdict
 
 from collector.dossier_view import dossier_markdown, print_dossier
 from storage.crawl import CrawlBatch, record_evidence_files, write_batch, write_verdicts
@@ -96,6 +96,8 @@ def test_a_fully_known_site(store):
     assert (c["is_piracy"], c["category"], c["score"], c["signals"]) == (True, "manga", 0.93,
                                                                          ["manga reader", "ads: popcash"])
     assert c["classifier_version"] == "test-1" and c["count"] == 2
+    assert c["reasons"] == list(REASONS) and c["delivery"] == ["ddl"]
+    assert (c["history"][0]["reasons"], c["history"][0]["delivery"]) == ([], [])  # stored without them
     assert [(h["is_piracy"], h["category"]) for h in c["history"]] == [(False, "none")]
 
     assert [h["fqdn"] for h in d["hosts"]] == ["cdn.toonmoa101.com", "toonmoa101.com", "www.toonmoa101.com"]
@@ -283,8 +285,9 @@ def test_hostile_strings_are_escaped_in_rich_and_markdown(store):
         ids = record_hosts(s, ["evil.com"], T0)
         record_registration(s, ids["evil.com"][0], "whois", None, {"registrar": HOSTILE, "nameservers": [HOSTILE]},
                             "raw", T0)
-        write_verdicts(s, None, {"evil.com": verdict(True, "video", 0.9, HOSTILE)}, {"evil.com": ids["evil.com"][0]},
-                       {}, T1)
+        write_verdicts(s, None, {"evil.com": verdict(True, "video", 0.9, HOSTILE, reasons=(f"Says {HOSTILE}",),
+                                                     delivery=("torrent",))},
+                       {"evil.com": ids["evil.com"][0]}, {}, T1)
     with Session() as s:
         d = dossier(s, "evil.com")
     roundtrip(d)
@@ -294,11 +297,16 @@ def test_hostile_strings_are_escaped_in_rich_and_markdown(store):
     print_dossier(d, console)
     text = console.export_text()
     assert f"  - {HOSTILE}" in text  # a signal line, verbatim: no markup applied, nothing lost
+    assert f"  - Says {HOSTILE}" in text and "delivery: torrent" in text
+    assert text.index(f"  - Says {HOSTILE}") < text.index(f"  - {HOSTILE}")  # the reasons before the detail
     assert "[x](javascript:alert(1))" in text and "<script>alert(1)</script>" in text
     assert text.count("[bold red]pwned[/bold red]") >= 2
 
     markdown = dossier_markdown(d)
     assert "<script>" not in markdown and "&lt;script&gt;" in markdown
+    assert "- Delivery: torrent" in markdown
+    why = markdown.index("## Why")
+    assert why < markdown.index("- Says \\[x\\](javascript:alert(1))") < markdown.index("## Classification")
     assert "[x](javascript" not in markdown and r"\[x\](javascript:alert(1))" in markdown
     assert r"\[bold red\]pwned\[/bold red\]" in markdown
     assert r"\*x\*" in markdown and r"\_y\_" in markdown

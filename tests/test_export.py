@@ -36,8 +36,10 @@ from storage.sites import record_hosts
 T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 T1 = T0 + timedelta(days=10)
 SCHEMA = json.loads((Path(__file__).resolve().parents[1] / "docs" / "export.schema.json").read_text())
-SITE_KEYS = {"domain", "is_piracy", "category", "score", "signals", "status", "first_seen", "last_seen",
+SITE_KEYS = {"domain", "is_piracy", "category", "delivery", "score", "reasons", "signals", "status", "first_seen", "last_seen",
              "redirects_to", "related_domains", "cluster", "dns", "hosting", "whois", "tls", "indicators"}
+REASONS = ("Reads manga chapters online (312 chapter pages).", "Offers chapters as ZIP downloads.")
+"""The latest verdict's reasons for toonmoa101.com, strongest first."""
 CERT = "ab" * 32
 APEX_CERT = "cd" * 32
 
@@ -122,8 +124,10 @@ def test_the_validator_catches_contract_breaks():
 # --- building a store ---------------------------------------------------------------------
 
 
-def verdict(is_piracy: bool, category: str, score: float, *signals: str) -> NS:
-    return NS(is_piracy=is_piracy, category=category, score=score, signals=signals, version="test-1")
+def verdict(is_piracy: bool, category: str, score: float, *signals: str,
+            reasons: tuple[str, ...] = (), delivery: tuple[str, ...] = ()) -> NS:
+    return NS(is_piracy=is_piracy, category=category, score=score, signals=signals, version="test-1",
+              reasons=reasons, delivery=delivery)
 
 
 def build_store(s) -> dict[str, int]:
@@ -147,7 +151,8 @@ def build_store(s) -> dict[str, int]:
                       evidence_url=None, seen_at=T0),
                    NS(from_host="toonmoa101.com", to_host="toonmoa103.com", kind=RelationKind.NUMBERED,
                       evidence_url=None, seen_at=T1)],
-        verdicts={"toonmoa101.com": verdict(True, "manga", 0.93, "manga reader", "ads: popcash")},
+        verdicts={"toonmoa101.com": verdict(True, "manga", 0.93, "manga reader", "ads: popcash",
+                                            reasons=REASONS, delivery=("ddl",))},
     ), T1)
 
     # DNS: the apex's A answer changed; NS only answered once; other types on the hosts.
@@ -235,7 +240,8 @@ def test_a_fully_known_site_has_every_key_with_the_latest_facts(store):
     assert set(site) == SITE_KEYS
     assert site == {
         "domain": "toonmoa101.com",
-        "is_piracy": True, "category": "manga", "score": 0.93, "signals": ["manga reader", "ads: popcash"],
+        "is_piracy": True, "category": "manga", "delivery": ["ddl"], "score": 0.93, "reasons": list(REASONS),
+        "signals": ["manga reader", "ads: popcash"],
         "status": "active",
         "first_seen": T0.isoformat(), "last_seen": T1.isoformat(),
         "redirects_to": "toonmoa104.com",
@@ -275,7 +281,8 @@ def test_a_bare_site_has_every_key_with_nulls_and_empty_lists(store):
     bare = sites["xn--yq5b48r.xn--3e0b707e"]  # 웹툰.한국, as punycode
     assert set(bare) == SITE_KEYS
     assert bare == {
-        "domain": "xn--yq5b48r.xn--3e0b707e", "is_piracy": None, "category": None, "score": None, "signals": [],
+        "domain": "xn--yq5b48r.xn--3e0b707e", "is_piracy": None, "category": None, "delivery": [], "score": None,
+        "reasons": [], "signals": [],
         "status": None, "first_seen": T0.isoformat(), "last_seen": T0.isoformat(), "redirects_to": None,
         "related_domains": [], "cluster": None,
         "dns": {"A": [], "AAAA": [], "CNAME": [], "NS": [], "MX": [], "TXT": []}, "hosting": [],

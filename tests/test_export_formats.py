@@ -51,7 +51,8 @@ def hosting(ip: str, asn: int | None = None, **facts) -> dict:
 
 
 def bare(domain: str, **facts) -> dict:
-    return {"domain": domain, "is_piracy": None, "category": None, "score": None, "signals": [], "status": None,
+    return {"domain": domain, "is_piracy": None, "category": None, "delivery": [], "score": None, "reasons": [],
+            "signals": [], "status": None,
             "first_seen": T0.isoformat(), "last_seen": T0.isoformat(), "redirects_to": None, "related_domains": [],
             "cluster": None, "dns": {t: [] for t in ("A", "AAAA", "CNAME", "NS", "MX", "TXT")}, "hosting": [],
             "whois": {"registrar": None, "created": None, "expires": None, "nameservers": [],
@@ -65,7 +66,9 @@ def records() -> list[dict]:
     cloudflare = dict(as_name="CLOUDFLARENET", cidr="104.21.0.0/17", country="US", org="Cloudflare, Inc.",
                       abuse_email="abuse@cloudflare.com", cdn="cloudflare")
     full = bare(
-        "toonmoa101.com", is_piracy=True, category="manga", score=0.93, signals=["manga reader", "ads: popcash"],
+        "toonmoa101.com", is_piracy=True, category="manga", delivery=["ddl", "streaming"], score=0.93,
+        reasons=["Reads manga chapters online.", "Offers chapters as ZIP downloads."],
+        signals=["manga reader", "ads: popcash"],
         status="active", last_seen=T1.isoformat(), redirects_to="toonmoa104.com",
         related_domains=["toonmoa-mirror.net"], cluster="op-7f3a",
         hosting=[hosting("104.21.5.7", 13335, **cloudflare),
@@ -168,6 +171,10 @@ def test_stix_bundle_parses_with_the_expected_objects():
     assert infra["x_isop_score"] == 0.93 and infra["x_isop_cluster"] == "op-7f3a"
     assert infra["x_isop_ad_networks"] == ["popads"]
     assert "manga reader" in infra["description"] and "NameSilo" in infra["description"]
+    assert infra["x_isop_delivery"] == ["ddl", "streaming"] and infra["x_isop_category"] == "manga"
+    assert infra["x_isop_reasons"] == ["Reads manga chapters online.", "Offers chapters as ZIP downloads."]
+    assert "delivery ddl, streaming;" in infra["description"]
+    assert infra["description"].index("Reasons:\n- Reads manga") < infra["description"].index("Signals:")
     rels = {(by_id[r["source_ref"]].get("name") or by_id[r["source_ref"]].get("value"), r["relationship_type"],
              by_id[r["target_ref"]].get("name") or by_id[r["target_ref"]].get("value"))
             for r in objects if r["type"] == "relationship"}
@@ -182,6 +189,7 @@ def test_stix_bundle_parses_with_the_expected_objects():
     for hostile in (o for o in objects if o["type"] == "infrastructure" and o["name"] == HOSTILE_DOMAIN):
         assert hostile["infrastructure_types"] == ["unknown"]
         assert hostile["x_isop_signals"][1] == "it's a \\ backslash </script><script>alert(1)</script>"
+        assert "x_isop_delivery" not in hostile and "x_isop_reasons" not in hostile  # empty lists are left out
 
 
 def test_stix_patterns_are_valid_and_escaped():
@@ -260,10 +268,17 @@ def test_misp_event_loads_with_an_object_per_site(tmp_path):
     full = attributes(hubs["toonmoa101.com"])
     domain = full["domain"][0]
     assert domain.type == "domain" and domain.to_ids is True
-    assert {t.name for t in domain.tags} == {'isop:category="manga"', 'isop:piracy="true"'}
+    assert {t.name for t in domain.tags} == {'isop:category="manga"', 'isop:piracy="true"',
+                                             'isop:delivery="ddl"', 'isop:delivery="streaming"'}
+    assert {t.name for t in attributes(hubs["toonmoa104.com"])["domain"][0].tags} == {
+        'isop:category="manga"', 'isop:piracy="true"'}  # no delivery seen, no delivery tag
     assert [a.value for a in full["ip"]] == ["104.21.5.7", "185.212.40.10", "2a0b:4342:1a31::10"]
     assert all(a.type == "ip-dst" and not a.to_ids for a in full["ip"])
     assert "manga reader" in full["text"][0].value
+    text_value = full["text"][0].value
+    assert "delivery ddl, streaming;" in text_value
+    assert text_value.index("- Reads manga chapters online.") < text_value.index("Signals:") < \
+        text_value.index("- manga reader")
     assert attributes(hubs[HOSTILE_DOMAIN])["domain"][0].to_ids is False
 
     uuids = {o.uuid: o for o in event.objects} | {a.uuid: a for a in event.attributes}
@@ -326,15 +341,15 @@ def csv_rows(text: str) -> list[dict[str, str]]:
 def test_csv_has_one_flat_row_per_site():
     count, text = export(write_csv, records())
     assert count == 4
-    assert text.startswith('"domain","is_piracy","category"')  # every cell quoted
+    assert text.startswith('"domain","is_piracy","category","delivery"')  # every cell quoted
     rows = {r["domain"]: r for r in csv_rows(text)}
     assert list(rows) == ["toonmoa101.com", "toonmoa104.com", HOSTILE_DOMAIN, "xn--yq5b48r.xn--3e0b707e"]
     full = rows["toonmoa101.com"]
     assert {k: full[k] for k in (
-        "is_piracy", "category", "score", "status", "redirects_to", "related_domains", "cluster", "ips", "asns",
+        "is_piracy", "category", "delivery", "score", "status", "redirects_to", "related_domains", "cluster", "ips", "asns",
         "hosting_countries", "hosting_orgs", "hosting_abuse", "cdn", "registrar", "created", "expires",
         "nameservers", "registrar_abuse", "tls_sha256", "tls_issuer", "signals")} == {
-        "is_piracy": "true", "category": "manga", "score": "0.93", "status": "active",
+        "is_piracy": "true", "category": "manga", "delivery": "ddl;streaming", "score": "0.93", "status": "active",
         "redirects_to": "toonmoa104.com", "related_domains": "toonmoa-mirror.net", "cluster": "op-7f3a",
         "ips": "104.21.5.7;185.212.40.10;2a0b:4342:1a31::10", "asns": "AS13335;AS209588",
         "hosting_countries": "US;PA", "hosting_orgs": "Cloudflare, Inc.;Flyservers S.A.",

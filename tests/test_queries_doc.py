@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import make_url
-from test_export import T0, T1, build_store, verdict
+from test_export import REASONS, T0, T1, build_store, verdict
 
 from storage.crawl import CrawlBatch, record_evidence_files, write_batch, write_verdicts
 from storage.db import session_factory
@@ -278,10 +278,12 @@ def test_site_latest_and_registration_hold_the_latest_facts(populated):
     assert (toon["is_piracy"], toon["category"], toon["score"], toon["status"], toon["cluster_key"]) == (
         True, "manga", 0.93, "active", "op-7f3a")
     assert json.loads(toon["signals"]) == ["manga reader", "ads: popcash"]  # JSON text on both engines
+    assert json.loads(toon["delivery"]) == ["ddl"] and json.loads(toon["reasons"]) == list(REASONS)
     assert (toon["first_seen"], toon["classified_at"]) == (T0, T1)
     assert (sites["toonmoa103.com"]["is_piracy"], sites["toonmoa103.com"]["category"]) == (False, "none")
     bare = sites["xn--yq5b48r.xn--3e0b707e"]
     assert (bare["is_piracy"], bare["signals"], bare["status"], bare["cluster_key"]) == (None, None, None, None)
+    assert (bare["delivery"], bare["reasons"]) == (None, None)
 
     reg = {r["domain"]: r for r in run(populated, "SELECT * FROM v_site_registration")}
     assert set(reg) == {"toonmoa101.com", "toonmoa102.com", "toonmoa103.com", "animeflix.io", "streamhub.tv"}

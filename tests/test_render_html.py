@@ -389,6 +389,8 @@ def test_the_picture_draws_and_explains_in_a_browser(tmp_path: Path):
 
 HOSTILE_REGISTRAR = 'Evil "Reg" <script>alert(3)</script> & Co'
 HOSTILE_CATEGORY = "<b>ok</b>&"
+STREAMZ_REASONS = ("Embeds video players from 3 known hosts.", "Shows <u>pop-under</u> ads.", "Links to files.",
+                   "Has a fourth reason.")
 
 
 def populate(s) -> None:
@@ -402,7 +404,8 @@ def populate(s) -> None:
     ids |= record_hosts(s, ["hostile-cat.xyz"], T1 + 2 * day)
     ids |= record_hosts(s, ["cleared.org"], T0)
     site = {d: v[0] for d, v in ids.items()}
-    write_verdicts(s, None, {"streamz.to": verdict(True, "streaming", 0.8, "player embeds", "popunder ads", "x", "y"),
+    write_verdicts(s, None, {"streamz.to": verdict(True, "streaming", 0.8, "player embeds", "popunder ads", "x", "y",
+                                                   reasons=STREAMZ_REASONS, delivery=("streaming", "ddl")),
                              "hostile-cat.xyz": verdict(True, HOSTILE_CATEGORY, 0.7, "<img src=x onerror=1>"),
                              "cleared.org": verdict(True, "torrent", 0.9, "magnets")}, site, {}, T1)
     write_verdicts(s, None, {"cleared.org": verdict(False, "none", 0.1)}, site, {}, T1 + day)
@@ -461,6 +464,10 @@ def test_report_data_counts_a_populated_store(store):
     assert [(f["domain"], f["cluster"]) for f in data["newest"]] == [("hostile-cat.xyz", "op-net1"),
                                                                     ("streamz.to", "op-net1")]
     assert data["newest"][1]["signals"] == ["player embeds", "popunder ads", "x"]
+    assert data["newest"][1]["reasons"] == list(STREAMZ_REASONS[:3])  # the plain reasons, strongest first
+    assert data["newest"][1]["delivery"] == ["streaming", "ddl"]
+    assert data["newest"][0]["reasons"] == ["<img src=x onerror=1>"]  # no reasons stored: the signals
+    assert data["newest"][0]["delivery"] == []
     assert data["newest"][1]["first_seen"] == T1 + timedelta(days=1)
 
 
@@ -547,7 +554,9 @@ def test_report_page_from_a_populated_store(store):
         assert raw not in page
     assert "&lt;b&gt;ok&lt;/b&gt;&amp;" in page
     assert "Evil &quot;Reg&quot; &lt;script&gt;alert(3)&lt;/script&gt; &amp; Co" in page
-    assert "&lt;img src=x onerror=1&gt;" in page
+    assert "&lt;img src=x onerror=1&gt;" in page  # hostile-cat.xyz has no reasons: its signals
+    assert "Shows &lt;u&gt;pop-under&lt;/u&gt; ads." in page and "by streaming, ddl" in page
+    assert "popunder ads" not in page  # streamz.to's reasons replace its signals
     text = " ".join(" ".join(tables_of(page).text).split())
     for figure in ("9 sites known", "3 flagged as piracy", "1 operator networks", "2 pages fetched"):
         assert figure in text
@@ -569,11 +578,13 @@ def test_report_page_with_hostile_hand_made_data():
             "networks": [{"key": "<k>", "label": "<l>", "members": [{"domain": evil, "is_piracy": True,
                                                                      "category": "<c>"}],
                           "identifiers": [{"type": "<t>", "weight": 1, "values": 2}]}],
-            "newest": [{"domain": evil, "category": "<c>", "score": 0.5, "signals": ["<sig>"], "first_seen": T0,
+            "newest": [{"domain": evil, "category": "<c>", "score": 0.5, "signals": ["<sig>"],
+                        "reasons": ["<why>"], "delivery": ["<d>"], "first_seen": T0,
                         "cluster": "<k>"}]}
     page = render_report(data, generated_at="<now>")
     assert_self_contained(page)
-    assert re.search(r"<(i|u|s|q|em|k|l|c|t|sig|now)>", page) is None
+    assert re.search(r"<(i|u|s|q|em|k|l|c|t|sig|why|d|now)>", page) is None
+    assert "&lt;why&gt;" in page and "&lt;d&gt;" in page
     assert "<img" not in page
     assert "&quot;&gt;&lt;img src=x onerror=alert(1)&gt;.example" in page
 

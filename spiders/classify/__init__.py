@@ -6,12 +6,13 @@ a category and the reasons, strongest first. Rules, lexicons and host lists are 
 ``config/classifier/``; the classifier version hashes them.
 """
 
-from spiders.classify.model import CATEGORIES, Neighbourhood, PageInput, Signal, Verdict
+from spiders.classify.model import CATEGORIES, DELIVERY, Neighbourhood, PageInput, Signal, Verdict
 from spiders.classify.verdict import DEFAULT_CONFIG_DIR, Classifier, SiteState
 
 __all__ = [
     "CATEGORIES",
     "DEFAULT_CONFIG_DIR",
+    "DELIVERY",
     "Classifier",
     "Neighbourhood",
     "PageInput",

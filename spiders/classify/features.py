@@ -17,9 +17,10 @@ from urllib.parse import urlsplit
 
 from spiders.classify.lexicon import Lexicon, Match, normalise
 from spiders.classify.model import CATEGORIES
+from spiders.classify.navigation import NavigationFeatures
 from spiders.classify.parse import Link, ParsedPage
 from spiders.classify.rules import HostList, Rules
-from spiders.classify.terms import Gated
+from spiders.classify.terms import UNSPACED, Gated
 
 _MAGNET = re.compile(r"magnet:\?[^\s\"'<>]{0,300}?xt=urn:(?:btih|btmh):([a-z0-9]{32,68})")
 _TORRENT_FILE = re.compile(r"\.torrent(?:$|[?#&])")
@@ -70,6 +71,20 @@ def _price_value(raw: str) -> float | None:
         return None
 
 
+def _terms_rx(words: Iterable[str]) -> re.Pattern[str]:
+    """Whole words of spaced scripts, anywhere for unspaced ones (CJK, kana, hangul)."""
+    words = [normalise(w) for w in words]
+    spaced = [w for w in words if not UNSPACED.search(w)]
+    unspaced = [w for w in words if UNSPACED.search(w)]
+    parts = []
+    if spaced:
+        parts.append(r"(?<!\w)(?:" + _alternation(spaced) + r")(?!\w)")
+    if unspaced:
+        parts.append("(?:" + _alternation(unspaced) + ")")
+    # one group around both: a leading look-behind would be read as the whole pattern's (Gated)
+    return re.compile("(?:" + "|".join(parts) + ")" if parts else r"(?!)")
+
+
 def _gated(spec: str | Mapping[str, Any]) -> Gated:
     """A pattern from features.toml: a string, or ``{ re = '...', gate = ["literal", ...] }``."""
     if isinstance(spec, str):
@@ -117,6 +132,17 @@ class FeatureExtractor:
         self._min_channels = int(feats["iptv"]["min_channels"])
         self._min_vod = int(feats["iptv"]["min_vod"])
         self._host_tokens = {cat: tuple(t.lower() for t in toks) for cat, toks in rules.host_tokens.items()}
+        self._navigation = NavigationFeatures(feats)
+        sizes = feats["torrent_sizes"]
+        self._sizes = Gated(re.compile(sizes["pattern"]), sizes.get("gate", ()))
+        self._sizes_chars = int(sizes.get("max_chars", 100000))
+        servers = feats["servers"]
+        self._server_words = Gated(_terms_rx(servers["words"]), map(normalise, servers["words"]))
+        self._server_numbered = Gated(re.compile(servers["numbered"]), servers["numbered_gate"])
+        self._server_names = _terms_rx(servers["names"])
+        self._server_label = int(servers.get("max_label", 24))
+        self._sub_dub = _terms_rx(feats["sub_dub"]["markers"])
+        self._sub_dub_window = int(feats["sub_dub"].get("window", 40))
 
     # -- public -------------------------------------------------------------------------
 
@@ -132,6 +158,7 @@ class FeatureExtractor:
         out += self._prices(page)
         out += self._context(page)
         out += self._markup(page)
+        out += self._site_identity(page)
         return [f for f in out if f.count > 0]
 
     # -- vocabulary ---------------------------------------------------------------------
@@ -175,7 +202,14 @@ class FeatureExtractor:
                 hashes.add(m.group(1) if m else link.url)
         files = {link.url for link in page.links if link.kind == "anchor" and _TORRENT_FILE.search(link.url.lower())}
         swarm = {m.group(0) for m in self._swarm.finditer(page.headers + " | " + page.text[:50000])}
+        sizes = 0
+        if hashes or files:
+            # a size column beside the torrents: "1.4 GB", "700 MB", "4,37 ГБ", "2 Go"
+            for sizes, _ in enumerate(self._sizes.finditer(page.text[:self._sizes_chars]), 1):
+                if sizes >= 500:
+                    break
         return [
+            Finding("torrent_sizes", sizes, f"{sizes} file sizes listed beside the torrents"),
             Finding("magnet_links", len(hashes), f"{len(hashes)} magnet link{'s' if len(hashes) != 1 else ''}"),
             Finding("torrent_files", len(files), f"{len(files)} .torrent file link{'s' if len(files) != 1 else ''}"),
             Finding("swarm_table", 1 if len(swarm) >= 2 else 0, "seeders/leechers columns: " + ", ".join(sorted(swarm)[:4])),
@@ -232,7 +266,50 @@ class FeatureExtractor:
         episodes = self._numbered(self._episode, page)
         if episodes:
             out.append(Finding("episode_list", episodes, f"{episodes} numbered episodes listed"))
+            out += self._sub_dub_marks(page)
+        out += self._servers(page)
         return out
+
+    def _sub_dub_marks(self, page: ParsedPage) -> list[Finding]:
+        """Numbered episodes with a sub/dub/raw marker within a few characters of them."""
+        text, span = page.text, self._sub_dub_window
+        marked: set[str] = set()
+        markers: Counter[str] = Counter()
+        tried = 0
+        for pattern in self._episode:
+            for m in pattern.finditer(text):
+                tried += 1
+                if tried > 600:
+                    break
+                near = self._sub_dub.findall(text, max(0, m.start() - span), m.end() + span)
+                if near:
+                    marked.add(m.group(1).lstrip("0") or "0")
+                    markers.update(near)
+        if not marked:
+            return []
+        shown = ", ".join(f"'{w}'" for w, _ in markers.most_common(3))
+        return [Finding("sub_dub", len(marked), f"{len(marked)} episodes marked {shown}")]
+
+    def _servers(self, page: ParsedPage) -> list[Finding]:
+        """Numbered servers/players ("Server 2", "线路1") and video hosts offered as players
+        by name, near a server word or as a short label of their own."""
+        text = page.text[:200000]
+        numbered = {m.group(1).lstrip("0") or "0" for m in self._server_numbered.finditer(text)}
+        names: set[str] = set()
+        for n, m in enumerate(self._server_words.finditer(text)):
+            if n >= 50:
+                break
+            names.update(self._server_names.findall(text, m.start(), m.end() + 200))
+        labels = [lk.text for lk in page.links if lk.kind == "anchor"] + list(page.options)
+        for label in labels[:2000]:
+            if label and len(label) <= self._server_label:
+                names.update(self._server_names.findall(label))
+        count = len(numbered) + len(names)
+        if count < 2:
+            return []
+        parts = ([f"{len(numbered)} numbered servers"] if numbered else []) + \
+            ([", ".join(sorted(names)[:4])] if names else [])
+        return [Finding("server_list", count, "players to choose from: " + "; ".join(parts))]
 
     @staticmethod
     def _numbered(patterns: list[re.Pattern[str]], page: ParsedPage) -> int:
@@ -323,6 +400,16 @@ class FeatureExtractor:
             hit = next((t for t in tokens if t in hostname), None)
             if hit:
                 out.append(Finding(f"host_{cat}", 1, f"host name '{page.host}' contains '{hit}'"))
+        return out
+
+    def _site_identity(self, page: ParsedPage) -> list[Finding]:
+        out = []
+        sections, detail = self._navigation.media_sections(page)
+        if sections:
+            out.append(Finding("media_sections", sections, detail))
+        brand, detail = self._navigation.piracy_brand(page)
+        if brand:
+            out.append(Finding("piracy_brand", brand, detail))
         return out
 
     def _markup(self, page: ParsedPage) -> list[Finding]:

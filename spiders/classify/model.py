@@ -19,6 +19,9 @@ CATEGORIES: tuple[str, ...] = (
 
 NONE_CATEGORY = "none"
 
+DELIVERY: tuple[str, ...] = ("torrent", "ddl", "streaming", "iptv")
+"""Delivery mechanisms a verdict's ``delivery`` draws from."""
+
 LINK_KINDS: frozenset[str] = frozenset({"anchor", "iframe", "script", "redirect", "js", "form"})
 
 
@@ -79,10 +82,18 @@ class Neighbourhood:
 
 @dataclass(frozen=True)
 class Verdict:
-    """A site's classification with the reasons, strongest first."""
+    """A site's classification with the reasons, strongest first.
+
+    ``signals`` is internal detail with weights (the dossier's detail section);
+    ``reasons`` are plain-language sentences for an analyst, positive evidence strongest
+    first; ``delivery`` the mechanisms seen (a subset of :data:`DELIVERY`, strongest
+    first, empty when not piracy).
+    """
 
     is_piracy: bool
     category: str
     score: float
     signals: tuple[str, ...]
     version: str
+    reasons: tuple[str, ...] = ()
+    delivery: tuple[str, ...] = ()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import html as htmlmod
 import re
 from dataclasses import dataclass
+from itertools import islice
 from urllib.parse import urljoin, urlsplit
 
 import lxml.html
@@ -20,6 +21,9 @@ from spiders.classify.model import LINK_KINDS, PageInput
 from spiders.classify.rules import Limits
 
 _TAG = re.compile(r"<[^<>]{0,2000}>")
+_XML_DECLARATION = re.compile(r"^\ufeff?\s*<\?xml[^<>]{0,300}\?>")
+"""An XHTML page's ``<?xml ... encoding=...?>``: lxml refuses a decoded string that carries one
+(the crawl hands over text already decoded), so it is dropped before parsing."""
 _SPACE = re.compile(r"\s+")
 _SKIP_TEXT = frozenset({"script", "style", "noscript", "template", "head"})
 _IMG_ATTRS = ("src", "data-src", "data-lazy-src", "data-original", "data-url")
@@ -53,6 +57,7 @@ class ParsedPage:
     markup: frozenset[str]  # facts such as "tag:article", "og:article", "schema:newsarticle"
     headers: str  # normalised text of table headers and list headings
     lang: str = ""  # primary language subtag declared by the page (``<html lang>``), lower-case
+    options: tuple[str, ...] = ()  # normalised texts of ``<option>`` and ``<button>`` elements (menus, server pickers)
 
 
 def host_of(url: str) -> str:
@@ -87,6 +92,7 @@ def parse_page(page: PageInput, limits: Limits) -> ParsedPage:
     facts: set[str] = set()
     text_parts: list[str] = []
     header_parts: list[str] = []
+    option_parts: list[str] = []
     script_parts: list[str] = []
     script_budget = limits.max_script_chars
     text_budget = limits.max_text_chars
@@ -103,7 +109,7 @@ def parse_page(page: PageInput, limits: Limits) -> ParsedPage:
     root = None
     if markup.strip():
         try:
-            root = lxml.html.document_fromstring(markup, parser=lxml.html.HTMLParser(recover=True, no_network=True, remove_comments=True))
+            root = lxml.html.document_fromstring(_XML_DECLARATION.sub("", markup, count=1), parser=lxml.html.HTMLParser(recover=True, no_network=True, remove_comments=True))
         except (etree.ParserError, etree.XMLSyntaxError, ValueError):
             root = None
 
@@ -172,6 +178,8 @@ def parse_page(page: PageInput, limits: Limits) -> ParsedPage:
                     facts.add("tag:time-datetime")
             elif tag == "title" and not title:
                 title = el.text_content()[:300]
+            elif tag in ("option", "button") and len(option_parts) < 500:
+                option_parts.append(normalise("".join(islice(el.itertext(), 20))[:80]).strip())  # lazy: bounded
             if tag in ("th", "thead", "h1", "h2", "h3", "dt") and len(header_parts) < 200:
                 header_parts.append(el.text_content()[:200])
             if tag and tag not in ("iframe", "frame", "embed", "img", "source"):
@@ -210,4 +218,5 @@ def parse_page(page: PageInput, limits: Limits) -> ParsedPage:
         markup=frozenset(facts),
         headers=normalise(" | ".join(header_parts)),
         lang=lang.strip().lower().replace("_", "-").split("-")[0][:8],
+        options=tuple(o for o in option_parts if o),
     )

@@ -1,18 +1,20 @@
 """From pages to signals, from signals to a site verdict.
 
-Scoring (all weights in log-odds units, parameters in ``rules.toml [scoring]``):
+Scoring (a logistic model learned by ``isop classifier train``; see docs/CLASSIFIER.md):
 
-1. Each page yields signals; a site keeps, per signal name, the strongest one seen
-   (:class:`SiteState`), so memory is bounded by the number of rules, not pages.
-2. Positive signals with a category add up per category. Categories listed in
-   ``needs_content`` (torrent) are multiplied by ``no_content_factor`` unless some
-   content-cue signal (release tags, film/warez/ebook/music vocabulary...) is present:
-   a swarm of Linux ISOs is torrent structure without copyrighted content.
-3. ``evidence = top category + secondary_factor × other categories
-   + min(context, context_cap) + min(neighbourhood, neighbour_cap)
-   + max(counter-evidence, -negative_cap)``.
-4. ``score = 1 / (1 + exp(-(evidence - bias)))``; piracy when ``score >= threshold`` and
-   the top category alone reaches ``min_category`` (context never flags a site alone).
+1. Each page yields findings (named counts); each becomes a feature
+   ``x = min(1, ln(1+n)/ln(1+saturate))`` (``rules.toml``) and a signal of weight
+   ``w x x`` (``w`` learned, in ``weights.json``). A site keeps, per signal name, the
+   strongest one seen (:class:`SiteState`), so memory is bounded by the rules, not pages.
+2. ``logit = bias + sum of the signals' weights + link-graph signals`` (hand-set, see
+   ``rules.toml [neighbourhood]``: written in units of the margin from bias to threshold,
+   context ones capped together)
+   and ``score = 1 / (1 + exp(-logit))``: the probability that the site is a piracy site.
+3. Piracy when ``score >= threshold`` (chosen in training for a stated false-positive
+   rate on hard negatives) and some category-bearing evidence is positive (context never
+   flags a site alone).
+4. The category follows :mod:`spiders.classify.category` (what is pirated wins over how
+   it is delivered); ``delivery`` lists the mechanisms seen.
 """
 
 from __future__ import annotations
@@ -22,10 +24,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from spiders.classify.features import FeatureExtractor
+from spiders.classify.category import category_scores, choose_category, delivery_of
+from spiders.classify.features import FeatureExtractor, Finding
 from spiders.classify.lexicon import Lexicon, load_lexicon
 from spiders.classify.model import (
-    CATEGORIES,
     NONE_CATEGORY,
     Neighbourhood,
     PageInput,
@@ -34,6 +36,7 @@ from spiders.classify.model import (
 )
 from spiders.classify.parse import parse_page
 from spiders.classify.rules import RULES_FORMAT, Rules, config_digest, load_rules
+from spiders.classify.weights import Weights, load_weights
 
 DEFAULT_CONFIG_DIR = Path(__file__).resolve().parents[2] / "config" / "classifier"
 
@@ -63,11 +66,12 @@ class SiteState:
 class Classifier:
     """Rules + lexicons + compiled patterns; thread-safe to share once loaded."""
 
-    def __init__(self, rules: Rules, lexicon: Lexicon, version: str) -> None:
+    def __init__(self, rules: Rules, lexicon: Lexicon, version: str, weights: Weights | None = None) -> None:
         """Prefer :meth:`load`."""
         self.rules = rules
         self.lexicon = lexicon
         self.version = version
+        self.weights = weights if weights is not None else Weights()
         self._features = FeatureExtractor(rules, lexicon)
         for section in lexicon.sections:
             if f"lex_{section}" not in rules.signals:
@@ -79,19 +83,35 @@ class Classifier:
         directory = Path(config_dir) if config_dir is not None else DEFAULT_CONFIG_DIR
         rules = load_rules(directory)
         lexicon = load_lexicon(directory / "lexicon")
-        return cls(rules, lexicon, f"{RULES_FORMAT}+{config_digest(directory)}")
+        weights = load_weights(directory, rules.signals)
+        return cls(rules, lexicon, f"{RULES_FORMAT}+{config_digest(directory)}", weights)
+
+    def with_weights(self, weights: Weights) -> Classifier:
+        """The same rules and patterns scored with other weights (training, evaluation)."""
+        clone = Classifier.__new__(Classifier)
+        clone.__dict__.update(self.__dict__)
+        clone.weights = weights
+        return clone
+
+    def page_findings(self, page: PageInput) -> list[Finding]:
+        """What one page shows, before weighting (the training data). Error pages give none."""
+        if page.status >= 400:
+            return []
+        return self._features.extract(parse_page(page, self.rules.limits))
 
     def page_signals(self, page: PageInput) -> list[Signal]:
         """Weighted signals of one page, strongest first. Error pages (status >= 400) give none."""
-        if page.status >= 400:
-            return []
-        parsed = parse_page(page, self.rules.limits)
+        return self.signals_of(self.page_findings(page))
+
+    def signals_of(self, findings: Sequence[Finding]) -> list[Signal]:
+        """Findings weighted by the learned model; signals of weight 0 are dropped."""
         signals = []
-        for finding in self._features.extract(parsed):
+        learned = self.weights.weights
+        for finding in findings:
             rule = self.rules.signals.get(finding.name)
             if rule is None:
                 continue
-            weight = round(rule.contribution(finding.count), 3)
+            weight = round(learned.get(rule.name, 0.0) * rule.feature(finding.count), 3)
             if weight:
                 signals.append(Signal(rule.name, rule.category, weight, finding.detail))
         signals.sort(key=lambda s: (-abs(s.weight), s.name))
@@ -105,9 +125,10 @@ class Classifier:
         return state.verdict(self, neighbourhood)
 
     def _neighbour_signals(self, hood: Neighbourhood | None) -> list[Signal]:
-        """Link-graph signals. Most are context (capped together); two carry a category:
-        a host whose players flagged sites embed is a piracy video host (streaming), and a
-        site linking out to many flagged sites is their link hub (their commonest category)."""
+        """Link-graph signals (hand-set weights). Most are context (capped together); two
+        carry a category: a host whose players flagged sites embed is a piracy video host
+        (streaming), and a site linking out to many flagged sites is their link hub (their
+        commonest category)."""
         if hood is None:
             return []
         top_out = hood.outbound_categories[0][0] if hood.outbound_categories else None
@@ -122,58 +143,50 @@ class Classifier:
              f"a link hub: lists {hood.flagged_outbound} flagged piracy sites"
              + (f", mostly {top_out}" if top_out else "")),
         ):
-            rule = self.rules.signals.get(name)
+            rule = self.rules.neighbourhood.get(name)
             if rule and count > 0:
-                weight = round(rule.contribution(count), 3)
+                weight = round(rule.contribution(count) * self._margin, 3)
                 if weight:
                     out.append(Signal(name, category if rule.category is None and category else rule.category,
                                       weight, detail))
         return out
 
+    @property
+    def _margin(self) -> float:
+        """Link-graph weights are written in units of ``neighbour_margin`` (the evidence a
+        site needed when they were set); scaled to this model's margin, the log-odds from
+        the bias to the threshold, they keep the same share of a decision."""
+        t = self.weights.threshold
+        needed = math.log(t / (1.0 - t)) - self.weights.bias
+        return max(needed, 0.5) / self.rules.scoring.neighbour_margin
+
+    def _sentence(self, sig: Signal) -> str:
+        rule = self.rules.signals.get(sig.name) or self.rules.neighbourhood.get(sig.name)
+        return rule.sentence(sig.detail) if rule is not None else sig.detail
+
     def score(self, best: Mapping[str, Signal], neighbourhood: Neighbourhood | None = None) -> Verdict:
         """Combine the strongest signal per name into a verdict (see module docstring)."""
-        sc = self.rules.scoring
-        signals = sorted(best.values(), key=lambda s: (-abs(s.weight), s.name))
-        content = any(
-            s.weight > 0 and (rule := self.rules.signals.get(s.name)) is not None and rule.content_cue for s in signals
-        )
-        per_cat: dict[str, float] = {}
-        context = negative = 0.0
-        for sig in signals:
-            if sig.weight < 0:
-                negative += sig.weight
-            elif sig.category:
-                per_cat[sig.category] = per_cat.get(sig.category, 0.0) + sig.weight
-            else:
-                context += sig.weight
-        notes: list[tuple[float, str]] = []
-        if not content:
-            for cat in sc.needs_content & per_cat.keys():
-                notes.append((per_cat[cat], f"{cat}: no copyrighted-content cue, evidence ×{sc.no_content_factor:g}"))
-                per_cat[cat] *= sc.no_content_factor
+        model = self.weights
         hood = self._neighbour_signals(neighbourhood)
-        for sig in hood:
-            if sig.category:
+        signals = sorted([*best.values(), *hood], key=lambda s: (-abs(s.weight), s.name))
+        per_cat: dict[str, float] = {}
+        for sig in signals:
+            if sig.weight > 0 and sig.category:
                 per_cat[sig.category] = per_cat.get(sig.category, 0.0) + sig.weight
-        neighbour = min(sum(s.weight for s in hood if not s.category), sc.neighbour_cap)
-        ranked = sorted(per_cat.items(), key=lambda kv: (-kv[1], CATEGORIES.index(kv[0])))
-        top_cat, top = ranked[0] if ranked else (NONE_CATEGORY, 0.0)
-        secondary = sum(v for _, v in ranked[1:])
-        evidence = (
-            top
-            + sc.secondary_factor * secondary
-            + min(context, sc.context_cap)
-            + neighbour
-            + max(negative, -sc.negative_cap)
-        )
-        score = 1.0 / (1.0 + math.exp(-(evidence - sc.bias)))
-        is_piracy = score >= sc.threshold and top >= sc.min_category
-        reasons = [(abs(s.weight), s.describe()) for s in [*signals, *hood]] + notes
-        reasons.sort(key=lambda r: -r[0])
+        page_sum = sum(s.weight for s in best.values())
+        context = min(sum(s.weight for s in hood if not s.category), self.rules.scoring.neighbour_cap * self._margin)
+        logit = model.bias + page_sum + context + sum(s.weight for s in hood if s.category)
+        score = 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, logit))))
+        is_piracy = score >= model.threshold and any(v > 0 for v in per_cat.values())
+        category = choose_category(category_scores(signals, model.category), model.category) \
+            if is_piracy else NONE_CATEGORY
+        limit = self.rules.scoring.max_reasons
         return Verdict(
             is_piracy=is_piracy,
-            category=top_cat if is_piracy else NONE_CATEGORY,
+            category=category,
             score=round(score, 4),
-            signals=tuple(text for _, text in reasons[: sc.max_reasons]),
+            signals=tuple(s.describe() for s in signals[:limit]),
             version=self.version,
+            reasons=tuple(self._sentence(s) for s in signals if s.weight > 0)[:limit],
+            delivery=delivery_of(per_cat, model.category, category) if is_piracy else (),
         )

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from collector.sandbox.generate.pages_negatives import build_hard_negative
 from collector.sandbox.generate.pages_roles import (
     _TRAP_WORDS,
     PIRACY,
-    build_hard_negative,
     build_legal,
     build_piracy,
     money,

@@ -44,6 +44,13 @@ _LOCAL_PATHS = {
 }
 """Path words sites of a language use for their item pages, beside the international ones."""
 _MODELS = ("Riviera", "Lune", "Signature", "Classic", "Mini", "Monogram", "Heritage", "Soho", "Camille", "Vega")
+SECTIONS = ("movies", "tv", "music", "games", "software", "anime", "books", "xxx")
+"""The media sections a piracy index's menu has, in the order of the ``sections`` words."""
+_HARMLESS = ("linux-mint-22-cinnamon-64bit.iso", "debian-13.1.0-amd64-netinst.iso", "fedora-workstation-live-x86_64-43.iso",
+             "ubuntu-24.04.3-desktop-amd64.iso", "archlinux-2026.11.01-x86_64.iso", "Blender 4.5 LTS (Linux x64)",
+             "Apache OpenOffice 4.1 (Windows, multilanguage)", "LibreOffice 25.8 (Linux deb)", "GIMP 3.0 portable",
+             "Inkscape 1.4 (AppImage)", "Big Buck Bunny 1080p (CC BY 3.0)", "Sintel 4K (CC BY 3.0)")
+"""Harmless names a torrent index's search finds (free software, Linux images, open films)."""
 _HOSTERS = ("1fichier", "Rapidgator", "Nitroflare", "Turbobit", "Uptobox", "Katfile", "Mega", "Mediafire")
 
 
@@ -72,22 +79,38 @@ def _related(site: Site, items: list[Item], me: Item) -> str:
             + f'</ul><p><a href="/">{e(site.w("home"))}</a></p></div>')
 
 
+def media_sections(site: Site, slugs: tuple[str, ...] = ()) -> list[tuple[str, str]]:
+    """A menu of media sections (Movies, TV, Music, Games...) in the site's words, as search links.
+
+    ``slugs`` names the sections to show; by default Movies and TV and a draw of the others."""
+    labels = dict(zip(SECTIONS, site.words("sections"), strict=True))
+    if not slugs:
+        rest = [s for s in SECTIONS[2:] if s != "xxx" or site.rng.random() < 0.4]
+        slugs = (*SECTIONS[:2], *sorted(site.rng.sample(rest, site.rng.randint(1, len(rest))), key=SECTIONS.index))
+    return [(f"/search.html?cat={s}", labels[s]) for s in slugs]
+
+
 def _front(site: Site, tag_key: str, items: list[Item], columns: list[str], blocks: list[str],
-           heading: str = "") -> None:
-    """The front page: a title, the site's blocks, its listing (or a JS container), its links."""
+           heading: str = "", *, sections: bool = False, search: str = "") -> None:
+    """The front page: a title, the site's blocks, its listing (or a JS container), its links.
+
+    ``sections``: a piracy index that often has a media-section menu (torrents, downloads);
+    ``search``: the body of search.html (default: a few of the site's own items)."""
     spec, w = site.spec, site.w
     title = _choose(site, f"{spec.brand} - {w(tag_key)}", f"{w(tag_key)} | {spec.brand}",
                     f"{w(tag_key)} 2026 - {spec.brand}" if spec.role == "piracy" else f"{spec.brand} — {w(tag_key)}")
     if not site.nav:
         site.nav = [("/search.html", w("search"))] + ([("/" + items[0].path, w("popular"))] if items else [])
+        if sections and site.rng.random() < 0.7:
+            site.nav += media_sections(site)
         if spec.role == "piracy" and site.rng.random() < 0.6:
             genres = site.rng.sample(site.words("genres"), site.rng.randint(2, 5))
             site.nav += [(f"/search.html?genre={quote(g.lower())}", g) for g in genres]
-        if spec.role == "piracy":
+        if spec.role == "piracy" and site.rng.random() < 0.6:  # many piracy sites have no DMCA page
             site.nav.append(("/dmca.html", "DMCA"))
             site.page("dmca.html", f"DMCA - {spec.brand}", f"<h1>DMCA</h1><p>{e(w('disclaimer'))}</p>")
     results = "".join(f'<li><a href="/{e(i.path)}">{e(i.title)}</a></li>' for i in items[: site.rng.randint(1, 6)])
-    site.page("search.html", f"{w('search')} - {spec.brand}", f"<h1>{e(w('search'))}</h1><ol>{results}</ol>")
+    site.page("search.html", f"{w('search')} - {spec.brand}", search or f"<h1>{e(w('search'))}</h1><ol>{results}</ol>")
     body = [f"<h1>{e(spec.brand)}</h1>" if site.rng.random() < 0.5 else f"<h2>{e(w(tag_key))}</h2>"]
     body.extend(blocks[:1])
     body.append(f"<h2>{e(heading or w('latest'))}</h2>")
@@ -110,11 +133,45 @@ def _front(site: Site, tag_key: str, items: list[Item], columns: list[str], bloc
 
 
 def _pirate_blocks(site: Site) -> list[str]:
+    """The notes piracy sites often, not always, carry: a join-us / no-registration alert and a
+    "we do not host any files" disclaimer (each about half the time, so some show neither)."""
     w = site.w
-    notes = [f'<div class="alert">{site.sentences(w("join_tg"), w("no_reg").capitalize())}</div>',
-             f'<p class="disclaimer">{e(w("disclaimer"))}</p>']
+    notes = []
+    if site.rng.random() < 0.5:
+        notes.append(f'<div class="alert">{site.sentences(w("join_tg"), w("no_reg").capitalize())}</div>')
+    if site.rng.random() < 0.5:
+        notes.append(f'<p class="disclaimer">{e(w("disclaimer"))}</p>')
     site.rng.shuffle(notes)
     return notes
+
+
+def tracker_table(site: Site, rows: list[tuple[str, ...]], first: str = "") -> str:
+    """A tracker's table: (title, page href or "", magnet, .torrent href or "", size, seeders,
+    leechers) per row; ``first`` is an optional leading column's header (a category)."""
+    w = site.w
+    cells = []
+    for title, href, magnet, dl, size, se, le, *lead in rows:
+        name = f'<a href="{e(href)}">{e(title)}</a>' if href else e(title)
+        got = f'<a href="{e(magnet)}" title="{e(w("magnet"))}">🧲</a>' + (f' <a href="{e(dl)}">.torrent</a>' if dl else "")
+        pre = f"<td>{e(lead[0])}</td>" if first else ""
+        cells.append(f"<tr>{pre}<td>{name}</td><td>{got}</td><td>{e(size)}</td><td>{e(se)}</td><td>{e(le)}</td></tr>")
+    head = (f"<th>{e(first)}</th>" if first else "") + f"<th>{e(w('topic'))}</th><th></th><th>{e(w('size'))}</th>"
+    return (f'<table class="torrents"><thead><tr>{head}<th>{e(w("seeders"))}</th><th>{e(w("leechers"))}</th></tr>'
+            f"</thead><tbody>{''.join(cells)}</tbody></table>")
+
+
+def _harmless_search(site: Site) -> str:
+    """search.html of a torrent index showing results for a harmless query (Linux ISOs, free
+    software): the same table of magnets, sizes, seeders and leechers as its other listings."""
+    r, w = site.rng, site.w
+    query = r.choice(("linux", "iso", "open office", "blender", "free software"))
+    rows = []
+    for name in r.sample(_HARMLESS, r.randint(3, 6)):
+        size = r.randint(90, 6000) * 2**20
+        _, infohash = torrent_file(r, name, size)
+        rows.append((name, "", f"magnet:?xt=urn:btih:{infohash}&dn={quote(name)}", "", f"{size / 2**30:.2f} GB",
+                     str(r.randint(5, 3000)), str(r.randint(0, 400))))
+    return f"<h1>{e(w('search'))}: {e(query)}</h1>" + tracker_table(site, rows)
 
 
 def _player_src(site: Site) -> str:
@@ -203,7 +260,8 @@ def _torrent(site: Site) -> None:
                  f"<th>{e(w('seeders'))}</th><th>{e(w('leechers'))}</th></tr></thead><tbody>{rows}</tbody></table>")
     blocks = _pirate_blocks(site)
     site.listing = "none"
-    _front(site, "tag_torrent", items, [], [blocks[0], table, *blocks[1:]])
+    search = _harmless_search(site) if r.random() < 0.3 else ""
+    _front(site, "tag_torrent", items, [], [*blocks[:1], table, *blocks[1:]], sections=True, search=search)
 
 
 def slug_or(name: str, r: random.Random) -> str:
@@ -234,12 +292,14 @@ def _ddl(site: Site) -> None:
         items.append(Item(site.item_path(prefix, name), f"{name} ({year}) {r.choice(_RELEASE)}", year,
                           {"g": r.choice(site.words("genres")), "s": f"{r.uniform(0.7, 25):.1f} GB",
                            "h": ", ".join(r.sample(_HOSTERS, 2))}))
+    blocks = _pirate_blocks(site)
+    disclaimer = f"<p>{e(w('disclaimer'))}</p>" if any('class="disclaimer"' in b for b in blocks) else ""
     for it in items:
         body = (f"<h1>{e(it.title)}</h1><p>{e(it.extra['g'])} · {e(w('size'))}: {e(it.extra['s'])}</p>"
                 + _download_buttons(site, [w("download"), w("direct_dl")])
-                + f"<p>{e(w('disclaimer'))}</p>{_related(site, items, it)}")
+                + f"{disclaimer}{_related(site, items, it)}")
         site.page(it.path, f"{it.title} - {w('download')} - {site.spec.brand}", body)
-    _front(site, "tag_ddl", items, ["g", "s", "h"], _pirate_blocks(site))
+    _front(site, "tag_ddl", items, ["g", "s", "h"], blocks, sections=True)
 
 
 def _manga(site: Site) -> None:
@@ -514,24 +574,38 @@ def _distro(site: Site) -> None:
     w, r = site.w, site.rng
     items = []
     major = r.randint(20, 40)
+    tracker = r.random() < 0.5  # a Linux ISO tracker: sizes, seeders, leechers, magnets, like an index
     for k in range(site.spec.pages):
         ver = f"{major - k // 2}.{('04', '10')[k % 2]}"
-        edition = r.choice(("desktop", "server", "netinst", "live"))
+        edition = r.choice(("desktop", "server", "netinst", "live", "arm64"))
         iso = f"{site.spec.brand.lower().replace(' ', '')}-{ver}-{edition}-amd64.iso"
-        data, infohash = torrent_file(r, iso, r.randint(800, 5000) * 2**20)
+        size = r.randint(800, 5000) * 2**20
+        data, infohash = torrent_file(r, iso, size)
         site.files[f"releases/{ver}/{iso}.torrent"] = data
         items.append(Item(site.item_path("releases", f"release {ver} {edition}"), f"{site.spec.brand} {ver} ({edition})",
-                          2026, {"v": ver, "iso": iso, "h": infohash, "sum": site.hex(64)}))
+                          2026, {"v": ver, "iso": iso, "h": infohash, "sum": site.hex(64), "ed": edition,
+                                 "s": f"{size / 2**30:.2f} GB", "se": str(r.randint(20, 5000)),
+                                 "le": str(r.randint(0, 300))}))
     for it in items:
         magnet = f"magnet:?xt=urn:btih:{it.extra['h']}&dn={quote(it.extra['iso'])}"
-        body = (f"<h1>{e(it.title)}</h1><p>{e(w('release_notes'))} · {e(w('tag_distro'))}</p>"
+        stats = (f"<table class=\"details\"><tr><th>{e(w('size'))}</th><td>{e(it.extra['s'])}</td></tr><tr><th>"
+                 f"{e(w('seeders'))}</th><td>{it.extra['se']}</td></tr><tr><th>{e(w('leechers'))}</th><td>"
+                 f"{it.extra['le']}</td></tr></table>") if tracker else ""
+        body = (f"<h1>{e(it.title)}</h1>{stats}<p>{e(w('release_notes'))} · {e(w('tag_distro'))}</p>"
                 f'<p><a href="/releases/{it.extra["v"]}/{e(it.extra["iso"])}.torrent">{e(w("torrent_dl"))}</a> · '
                 f'<a href="{e(magnet)}">{e(w("magnet"))}</a></p><p>{e(w("checksum"))}: <code>{it.extra["sum"]}</code>'
                 f"</p><p>{e(w('free'))} · GPL · {e(w('mirrors'))}</p>{_related(site, items, it)}")
         site.page(it.path, f"{it.title} | {site.spec.brand}", body)
     site.page("donate.html", f"{w('donate')} | {site.spec.brand}", f"<h1>{e(w('donate'))}</h1><p>{e(w('free'))}</p>")
-    _front(site, "tag_distro", items, ["v"], [f"<p>{site.sentences(w('tag_distro'), w('free'))}</p>",
-                                              f'<p><a href="/donate.html">{e(w("donate"))}</a></p>'], w("download"))
+    blocks = [f"<p>{site.sentences(w('tag_distro'), w('free'))}</p>", f'<p><a href="/donate.html">{e(w("donate"))}</a></p>']
+    if tracker and not site.spec.js_only:
+        rows = [(it.title, f"/{it.path}", f"magnet:?xt=urn:btih:{it.extra['h']}&dn={quote(it.extra['iso'])}",
+                 f"/releases/{it.extra['v']}/{it.extra['iso']}.torrent", it.extra["s"], it.extra["se"], it.extra["le"],
+                 f"{it.extra['v']} / {it.extra['ed']}") for it in items]
+        blocks.insert(1, tracker_table(site, rows, "Version"))
+        editions = sorted({it.extra["ed"] for it in items})
+        site.nav = [("/search.html", w("search"))] + [(f"/search.html?edition={ed}", ed.capitalize()) for ed in editions]
+    _front(site, "tag_distro", items, ["v"], blocks, w("download"))
 
 
 def _antipiracy(site: Site) -> None:
@@ -571,11 +645,8 @@ LEGAL = (lambda s: _streamer(s), lambda s: _catalogue_shop(s, "tag_vendor", "ven
          lambda s: _catalogue_shop(s, "tag_shop", "shop"), lambda s: _catalogue_shop(s, "tag_musicstore", "music"),
          lambda s: _catalogue_shop(s, "tag_bookstore", "book"))
 HARD_NEGATIVE = (_blog, _distro, _antipiracy, _archive)
+"""The hard negatives written here; :mod:`~collector.sandbox.generate.pages_negatives` adds more."""
 
 
 def build_legal(site: Site) -> None:
     site.rng.choice(LEGAL)(site)
-
-
-def build_hard_negative(site: Site) -> None:
-    site.rng.choice(HARD_NEGATIVE)(site)

@@ -112,6 +112,9 @@ class Site:
     def __post_init__(self) -> None:
         r = self.rng
         self.skeleton = r.choice(SKELETONS)
+        # many piracy sites run blog software that marks every page up as an article (author,
+        # publication time): drawn from the host, so the main draw sequence is unchanged
+        self.blog_markup = self.spec.role == "piracy" and random.Random(f"blog:{self.spec.host}").random() < 0.35
         self.listing = r.choice(LISTINGS)
         if self.spec.theme:  # sites on one theme share its layout, as WordPress sites do
             theme_rng = random.Random(f"theme/{self.spec.theme}")
@@ -264,6 +267,10 @@ class Site:
         if spec.favicon:
             parts.append('<link rel="icon" href="/favicon.ico">')
         parts.append(head)
+        if self.blog_markup and not bare:
+            parts.append('<meta property="og:type" content="article"><meta name="author" content="admin">'
+                         '<meta property="article:published_time" content="2026-10-01T08:00:00+00:00">')
+            body = f'<article class="post">{body}</article>'
         if self.scripts_in_head:
             parts.extend(scripts)
         lang = spec.language

@@ -28,6 +28,8 @@ topic replies views posted_by forum new_address_q works
 upload earn embed free_dl premium wait fast_dl file
 tag_streaming tag_torrent tag_ddl tag_manga tag_iptv tag_warez tag_ebook tag_music tag_counterfeit
 tag_streamer tag_vendor tag_shop tag_blog tag_distro tag_antipiracy tag_archive tag_musicstore tag_bookstore
+sections tag_tracker tracker_rules tag_deals deal_off bundle tag_player no_channels
+tag_news news_arrest news_block news_dmca
 title_a title_b first_names last_names products genres""".split()
 
 _RAW: dict[str, str] = {}
@@ -168,6 +170,18 @@ first_names=Mara|Jonah|Elise|Theo|Nora|Caleb|Iris|Owen
 last_names=Whitlock|Brenner|Calloway|Hastings|Marlow|Penrose|Ashby|Quinlan
 products=Tote Bag|Shoulder Bag|Sneakers|Chronograph Watch|Silk Scarf|Sunglasses|Wallet|Belt
 genres=Action|Drama|Thriller|Comedy|Sci-Fi|Horror|Romance|Crime
+sections=Movies|TV|Music|Games|Software|Anime|Books|XXX
+tag_tracker=Community tracker for freely tradable live recordings and Creative Commons releases
+tracker_rules=Rules: only share recordings and releases whose artists or licensors allow free trading. No commercial releases, no exceptions.
+tag_deals=Tech deals and gadget news
+deal_off={x}% off
+bundle=Lifetime software bundle
+tag_player=Open-source media player for your own IPTV playlists
+no_channels=No channels are provided: bring your own M3U playlist from your provider.
+tag_news=News about copyright, piracy and the law
+news_arrest=Police arrest the operators of a pirate streaming site
+news_block=Court orders internet providers to block torrent sites
+news_dmca=DMCA takedown notices against torrent links reach a new record
 """
 
 _RAW["fr"] = """
@@ -306,6 +320,18 @@ first_names=Camille|Julien|Élodie|Mathis|Inès|Louis|Chloé|Hugo
 last_names=Lefèvre|Marchand|Girard|Fontaine|Roussel|Chevalier|Lambert|Moreau
 products=Sac cabas|Sac à main|Baskets|Montre chronographe|Foulard en soie|Lunettes de soleil|Portefeuille|Ceinture
 genres=Action|Drame|Thriller|Comédie|Science-fiction|Horreur|Romance|Policier
+sections=Films|Séries|Musique|Jeux|Logiciels|Anime|Livres|XXX
+tag_tracker=Tracker communautaire d'enregistrements live libres d'échange et d'œuvres Creative Commons
+tracker_rules=Règles : ne partagez que des enregistrements et des œuvres dont les artistes ou ayants droit autorisent l'échange libre. Aucune sortie commerciale, sans exception.
+tag_deals=Bons plans high-tech et actualité des gadgets
+deal_off=-{x} %
+bundle=Pack de logiciels à vie
+tag_player=Lecteur multimédia open source pour vos propres listes IPTV
+no_channels=Aucune chaîne n'est fournie : utilisez votre propre liste M3U fournie par votre opérateur.
+tag_news=Actualité du droit d'auteur, du piratage et de la justice
+news_arrest=La police arrête les responsables d'un site de streaming pirate
+news_block=La justice ordonne aux fournisseurs d'accès de bloquer des sites torrent
+news_dmca=Les notifications DMCA contre des liens torrent atteignent un record
 """
 
 _RAW["es"] = """
@@ -444,6 +470,18 @@ first_names=Lucía|Mateo|Valentina|Diego|Camila|Andrés|Sofía|Javier
 last_names=Morales|Herrera|Castillo|Navarro|Ortega|Delgado|Romero|Vargas
 products=Bolso tote|Bolso de hombro|Zapatillas|Reloj cronógrafo|Pañuelo de seda|Gafas de sol|Cartera|Cinturón
 genres=Acción|Drama|Suspenso|Comedia|Ciencia ficción|Terror|Romance|Crimen
+sections=Películas|Series|Música|Juegos|Software|Anime|Libros|XXX
+tag_tracker=Tracker comunitario de grabaciones en directo de libre intercambio y obras Creative Commons
+tracker_rules=Normas: comparte solo grabaciones y obras cuyos artistas o titulares permitan el intercambio libre. Nada de lanzamientos comerciales, sin excepciones.
+tag_deals=Ofertas tecnológicas y noticias de gadgets
+deal_off=-{x} %
+bundle=Paquete de software de por vida
+tag_player=Reproductor multimedia de código abierto para tus propias listas IPTV
+no_channels=No se incluye ningún canal: usa tu propia lista M3U de tu proveedor.
+tag_news=Noticias sobre derechos de autor, piratería y la ley
+news_arrest=La policía detiene a los responsables de una web pirata de streaming
+news_block=Un juez ordena a las operadoras bloquear webs de torrents
+news_dmca=Los avisos DMCA contra enlaces torrent alcanzan un nuevo récord
 """
 
 _RAW["pt"] = """
@@ -582,6 +620,18 @@ first_names=Ana|Pedro|Beatriz|Rafael|Larissa|Thiago|Juliana|Bruno
 last_names=Souza|Oliveira|Carvalho|Ribeiro|Almeida|Barbosa|Teixeira|Moura
 products=Bolsa tote|Bolsa de ombro|Tênis|Relógio cronógrafo|Lenço de seda|Óculos de sol|Carteira|Cinto
 genres=Ação|Drama|Suspense|Comédia|Ficção científica|Terror|Romance|Policial
+sections=Filmes|Séries|Música|Jogos|Programas|Anime|Livros|XXX
+tag_tracker=Tracker comunitário de gravações ao vivo de troca livre e obras Creative Commons
+tracker_rules=Regras: compartilhe apenas gravações e obras cujos artistas ou licenciantes permitem a troca livre. Nenhum lançamento comercial, sem exceções.
+tag_deals=Ofertas de tecnologia e notícias de gadgets
+deal_off={x}% de desconto
+bundle=Pacote de software vitalício
+tag_player=Player de mídia de código aberto para suas próprias listas IPTV
+no_channels=Nenhum canal é fornecido: use a sua própria lista M3U do seu provedor.
+tag_news=Notícias sobre direitos autorais, pirataria e a lei
+news_arrest=Polícia prende os responsáveis por um site pirata de streaming
+news_block=Justiça manda operadoras bloquearem sites de torrent
+news_dmca=Avisos DMCA contra links de torrent batem novo recorde
 """
 
 _RAW["de"] = """
@@ -720,6 +770,18 @@ first_names=Lena|Jonas|Marie|Felix|Hannah|Lukas|Sophie|Niklas
 last_names=Becker|Hoffmann|Schulz|Krüger|Wagner|Vogel|Keller|Brandt
 products=Shopper-Tasche|Umhängetasche|Sneaker|Chronograph|Seidentuch|Sonnenbrille|Geldbörse|Gürtel
 genres=Action|Drama|Thriller|Komödie|Science-Fiction|Horror|Romantik|Krimi
+sections=Filme|Serien|Musik|Spiele|Software|Anime|Bücher|XXX
+tag_tracker=Community-Tracker für frei tauschbare Live-Mitschnitte und Creative-Commons-Veröffentlichungen
+tracker_rules=Regeln: Teile nur Mitschnitte und Werke, deren Künstler oder Rechteinhaber den freien Tausch erlauben. Keine kommerziellen Veröffentlichungen, ohne Ausnahme.
+tag_deals=Technik-Deals und Gadget-News
+deal_off={x} % Rabatt
+bundle=Software-Paket mit lebenslanger Lizenz
+tag_player=Quelloffener Mediaplayer für deine eigenen IPTV-Playlists
+no_channels=Es werden keine Sender bereitgestellt: Nutze deine eigene M3U-Playlist deines Anbieters.
+tag_news=Nachrichten zu Urheberrecht, Piraterie und Recht
+news_arrest=Polizei nimmt Betreiber einer illegalen Streaming-Seite fest
+news_block=Gericht verpflichtet Provider zur Sperre von Torrent-Seiten
+news_dmca=DMCA-Löschanträge gegen Torrent-Links erreichen neuen Rekord
 """
 
 _RAW["it"] = """
@@ -858,6 +920,18 @@ first_names=Giulia|Marco|Chiara|Luca|Francesca|Matteo|Sara|Davide
 last_names=Ferrari|Esposito|Bianchi|Colombo|Ricci|Marino|Greco|Bruno
 products=Borsa shopper|Borsa a tracolla|Sneakers|Orologio cronografo|Foulard di seta|Occhiali da sole|Portafoglio|Cintura
 genres=Azione|Drammatico|Thriller|Commedia|Fantascienza|Horror|Romantico|Poliziesco
+sections=Film|Serie TV|Musica|Giochi|Software|Anime|Libri|XXX
+tag_tracker=Tracker comunitario di registrazioni live liberamente scambiabili e opere Creative Commons
+tracker_rules=Regole: condividi solo registrazioni e opere i cui artisti o licenzianti consentono lo scambio libero. Nessuna uscita commerciale, senza eccezioni.
+tag_deals=Offerte tech e notizie sui gadget
+deal_off=-{x}%
+bundle=Pacchetto software a vita
+tag_player=Lettore multimediale open source per le tue playlist IPTV
+no_channels=Nessun canale incluso: usa la tua playlist M3U del tuo fornitore.
+tag_news=Notizie su diritto d'autore, pirateria e legge
+news_arrest=La polizia arresta i gestori di un sito pirata di streaming
+news_block=Il tribunale ordina ai provider di bloccare i siti torrent
+news_dmca=Le segnalazioni DMCA contro link torrent raggiungono un nuovo record
 """
 
 _RAW["ru"] = """
@@ -996,6 +1070,18 @@ first_names=Анна|Игорь|Мария|Дмитрий|Ольга|Серге�
 last_names=Соколов|Волкова|Лебедев|Морозова|Кузнецов|Орлова|Зайцев|Белова
 products=Сумка-тоут|Сумка через плечо|Кроссовки|Часы-хронограф|Шёлковый платок|Солнцезащитные очки|Кошелёк|Ремень
 genres=Боевик|Драма|Триллер|Комедия|Фантастика|Ужасы|Мелодрама|Криминал
+sections=Фильмы|Сериалы|Музыка|Игры|Программы|Аниме|Книги|XXX
+tag_tracker=Сообщество обмена свободными концертными записями и релизами Creative Commons
+tracker_rules=Правила: раздавайте только записи и релизы, которые артисты или правообладатели разрешили свободно распространять. Никаких коммерческих релизов, без исключений.
+tag_deals=Скидки на технику и новости гаджетов
+deal_off=скидка {x}%
+bundle=Набор программ с пожизненной лицензией
+tag_player=Плеер с открытым исходным кодом для ваших собственных IPTV-плейлистов
+no_channels=Каналы не предоставляются: используйте собственный M3U-плейлист от вашего провайдера.
+tag_news=Новости об авторском праве, пиратстве и законе
+news_arrest=Полиция задержала владельцев пиратского онлайн-кинотеатра
+news_block=Суд обязал провайдеров заблокировать торрент-трекеры
+news_dmca=Число жалоб DMCA на торрент-ссылки достигло рекорда
 """
 
 _RAW["zh"] = """
@@ -1134,6 +1220,18 @@ first_names=子涵|浩然|欣怡|宇轩|梓萱|俊杰|雨桐|文博
 last_names=王|李|张|刘|陈|杨|赵|黄
 products=托特包|单肩包|运动鞋|计时手表|真丝围巾|太阳镜|钱包|皮带
 genres=动作|剧情|惊悚|喜剧|科幻|恐怖|爱情|犯罪
+sections=电影|电视剧|音乐|游戏|软件|动漫|图书|成人
+tag_tracker=可自由交换的现场录音与知识共享作品社区种子站
+tracker_rules=规则：只分享艺人或授权方允许自由交换的录音和作品。严禁商业发行作品，没有例外。
+tag_deals=科技优惠与数码新闻
+deal_off={x}%折扣
+bundle=终身授权软件合集
+tag_player=开源媒体播放器，播放你自己的IPTV播放列表
+no_channels=本软件不提供任何频道：请使用你的服务商提供的M3U播放列表。
+tag_news=版权、盗版与法律新闻
+news_arrest=警方逮捕盗版影视网站经营者
+news_block=法院要求运营商屏蔽种子网站
+news_dmca=针对种子链接的DMCA删除通知创下新高
 """
 
 _RAW["ja"] = """
@@ -1272,6 +1370,18 @@ first_names=陽菜|蓮|結衣|湊|美咲|悠真|さくら|颯太
 last_names=佐藤|鈴木|高橋|田中|渡辺|伊藤|山本|中村
 products=トートバッグ|ショルダーバッグ|スニーカー|クロノグラフ腕時計|シルクスカーフ|サングラス|財布|ベルト
 genres=アクション|ドラマ|サスペンス|コメディ|SF|ホラー|恋愛|犯罪
+sections=映画|ドラマ|音楽|ゲーム|ソフト|アニメ|書籍|アダルト
+tag_tracker=自由に交換できるライブ音源とクリエイティブ・コモンズ作品のコミュニティトラッカー
+tracker_rules=ルール：アーティストや権利者が自由な交換を認めた音源と作品のみ共有してください。市販作品は例外なく禁止です。
+tag_deals=ガジェットのセール情報とテックニュース
+deal_off={x}%オフ
+bundle=買い切りソフトウェアバンドル
+tag_player=自分のIPTVプレイリストを再生するオープンソースのメディアプレーヤー
+no_channels=チャンネルは提供していません。ご契約のプロバイダーのM3Uプレイリストをご利用ください。
+tag_news=著作権・海賊版・法律のニュース
+news_arrest=海賊版配信サイトの運営者を警察が逮捕
+news_block=裁判所がプロバイダーにトレントサイトの遮断を命令
+news_dmca=トレントリンクへのDMCA削除通知が過去最多に
 """
 
 _RAW["ko"] = """
@@ -1410,6 +1520,18 @@ first_names=지우|서준|하은|민준|서연|도윤|지민|예준
 last_names=김|이|박|최|정|강|조|윤
 products=토트백|숄더백|스니커즈|크로노그래프 시계|실크 스카프|선글라스|지갑|벨트
 genres=액션|드라마|스릴러|코미디|SF|공포|로맨스|범죄
+sections=영화|드라마|음악|게임|소프트웨어|애니|도서|성인
+tag_tracker=자유롭게 교환 가능한 라이브 녹음과 크리에이티브 커먼즈 작품 커뮤니티 트래커
+tracker_rules=규칙: 아티스트나 권리자가 자유로운 교환을 허락한 녹음과 작품만 공유하세요. 상업 발매물은 예외 없이 금지입니다.
+tag_deals=IT 특가와 가젯 뉴스
+deal_off={x}% 할인
+bundle=평생 라이선스 소프트웨어 번들
+tag_player=내 IPTV 재생목록을 위한 오픈 소스 미디어 플레이어
+no_channels=채널은 제공하지 않습니다. 이용 중인 서비스의 M3U 재생목록을 사용하세요.
+tag_news=저작권, 불법 복제, 법률 뉴스
+news_arrest=경찰, 불법 스트리밍 사이트 운영자 검거
+news_block=법원, 통신사에 토렌트 사이트 차단 명령
+news_dmca=토렌트 링크에 대한 DMCA 삭제 요청 역대 최다
 """
 
 _RAW["ar"] = """
@@ -1548,6 +1670,18 @@ first_names=ليلى|عمر|سارة|يوسف|نور|خالد|مريم|أحمد
 last_names=الحسيني|المصري|العلي|الخطيب|النجار|الشامي|البغدادي|حداد
 products=حقيبة يد|حقيبة كتف|حذاء رياضي|ساعة كرونوغراف|وشاح حرير|نظارة شمسية|محفظة|حزام
 genres=أكشن|دراما|إثارة|كوميديا|خيال علمي|رعب|رومانسي|جريمة
+sections=أفلام|مسلسلات|موسيقى|ألعاب|برامج|أنمي|كتب|للكبار
+tag_tracker=متتبع مجتمعي لتسجيلات الحفلات الحرة وأعمال المشاع الإبداعي
+tracker_rules=القواعد: شارك فقط التسجيلات والأعمال التي يسمح أصحابها بتداولها بحرية. لا إصدارات تجارية، بلا استثناء.
+tag_deals=عروض التقنية وأخبار الأجهزة
+deal_off=خصم {x}%
+bundle=حزمة برامج بترخيص مدى الحياة
+tag_player=مشغل وسائط مفتوح المصدر لقوائم IPTV الخاصة بك
+no_channels=لا نوفر أي قنوات: استخدم قائمة M3U الخاصة بك من مزود الخدمة.
+tag_news=أخبار حقوق النشر والقرصنة والقانون
+news_arrest=الشرطة تعتقل القائمين على موقع بث مقرصن
+news_block=محكمة تأمر مزودي الإنترنت بحجب مواقع التورنت
+news_dmca=إشعارات DMCA ضد روابط التورنت تسجل رقماً قياسياً
 """
 
 _RAW["tr"] = """
@@ -1686,6 +1820,18 @@ first_names=Elif|Emre|Zeynep|Burak|Selin|Mert|Defne|Kaan
 last_names=Yılmaz|Kaya|Demir|Şahin|Çelik|Aydın|Öztürk|Arslan
 products=Tote çanta|Omuz çantası|Spor ayakkabı|Kronograf saat|İpek eşarp|Güneş gözlüğü|Cüzdan|Kemer
 genres=Aksiyon|Dram|Gerilim|Komedi|Bilim Kurgu|Korku|Romantik|Suç
+sections=Filmler|Diziler|Müzik|Oyunlar|Programlar|Anime|Kitaplar|XXX
+tag_tracker=Serbestçe paylaşılabilen canlı kayıtlar ve Creative Commons yapımları için topluluk tracker'ı
+tracker_rules=Kurallar: yalnızca sanatçıların veya hak sahiplerinin serbest paylaşıma izin verdiği kayıtları paylaşın. Ticari yayınlar istisnasız yasaktır.
+tag_deals=Teknoloji fırsatları ve gadget haberleri
+deal_off=%{x} indirim
+bundle=Ömür boyu yazılım paketi
+tag_player=Kendi IPTV listeleriniz için açık kaynak medya oynatıcı
+no_channels=Hiçbir kanal sağlanmaz: sağlayıcınızdan aldığınız M3U listesini kullanın.
+tag_news=Telif hakkı, korsanlık ve hukuk haberleri
+news_arrest=Polis korsan yayın sitesinin yöneticilerini gözaltına aldı
+news_block=Mahkeme torrent sitelerine erişim engeli getirdi
+news_dmca=Torrent bağlantılarına yönelik DMCA bildirimleri rekor kırdı
 """
 
 _RAW["vi"] = """
@@ -1824,6 +1970,18 @@ first_names=Minh|Lan|Tuấn|Hương|Khang|Thảo|Phúc|Ngọc
 last_names=Nguyễn|Trần|Lê|Phạm|Hoàng|Vũ|Đặng|Bùi
 products=Túi tote|Túi đeo vai|Giày thể thao|Đồng hồ chronograph|Khăn lụa|Kính mát|Ví da|Thắt lưng
 genres=Hành động|Tâm lý|Giật gân|Hài|Viễn tưởng|Kinh dị|Tình cảm|Hình sự
+sections=Phim lẻ|Phim bộ|Nhạc|Game|Phần mềm|Anime|Sách|18+
+tag_tracker=Tracker cộng đồng cho bản thu trực tiếp được phép chia sẻ và tác phẩm Creative Commons
+tracker_rules=Nội quy: chỉ chia sẻ bản thu và tác phẩm mà nghệ sĩ hoặc chủ sở hữu cho phép trao đổi tự do. Không phát hành thương mại, không ngoại lệ.
+tag_deals=Khuyến mãi công nghệ và tin tức thiết bị
+deal_off=giảm {x}%
+bundle=Gói phần mềm bản quyền trọn đời
+tag_player=Trình phát đa phương tiện mã nguồn mở cho danh sách IPTV của riêng bạn
+no_channels=Không cung cấp kênh nào: hãy dùng danh sách M3U từ nhà cung cấp của bạn.
+tag_news=Tin tức về bản quyền, vi phạm bản quyền và pháp luật
+news_arrest=Công an bắt giữ nhóm điều hành trang phim lậu
+news_block=Tòa án yêu cầu nhà mạng chặn các trang torrent
+news_dmca=Yêu cầu gỡ bỏ DMCA đối với liên kết torrent đạt kỷ lục
 """
 
 _RAW["id"] = """
@@ -1962,12 +2120,24 @@ first_names=Putri|Rizky|Dewi|Bayu|Sinta|Fajar|Ayu|Dimas
 last_names=Santoso|Wijaya|Pratama|Kusuma|Hidayat|Saputra|Lestari|Nugroho
 products=Tas tote|Tas selempang|Sepatu sneakers|Jam tangan chronograph|Syal sutra|Kacamata hitam|Dompet|Ikat pinggang
 genres=Aksi|Drama|Thriller|Komedi|Fiksi ilmiah|Horor|Romantis|Kriminal
+sections=Film|Serial TV|Musik|Game|Software|Anime|Buku|XXX
+tag_tracker=Tracker komunitas untuk rekaman live yang bebas dibagikan dan karya Creative Commons
+tracker_rules=Aturan: hanya bagikan rekaman dan karya yang diizinkan artis atau pemegang lisensinya untuk dibagikan bebas. Tanpa rilisan komersial, tanpa pengecualian.
+tag_deals=Promo teknologi dan berita gadget
+deal_off=diskon {x}%
+bundle=Paket software lisensi seumur hidup
+tag_player=Pemutar media open source untuk playlist IPTV milik Anda sendiri
+no_channels=Tidak ada saluran yang disediakan: gunakan playlist M3U dari penyedia Anda sendiri.
+tag_news=Berita hak cipta, pembajakan, dan hukum
+news_arrest=Polisi menangkap pengelola situs streaming bajakan
+news_block=Pengadilan perintahkan penyedia internet memblokir situs torrent
+news_dmca=Pemberitahuan DMCA terhadap tautan torrent capai rekor baru
 """
 
 TITLE_ORDER = {"ja": "", "ko": " ", "zh": "", "tr": " "}
 """Separator between title words where it is not a space (CJK titles join without one)."""
 
-LIST_KEYS = ("title_a", "title_b", "first_names", "last_names", "products", "genres")
+LIST_KEYS = ("title_a", "title_b", "first_names", "last_names", "products", "genres", "sections")
 
 
 def _parse(raw: str) -> dict[str, str | tuple[str, ...]]:
