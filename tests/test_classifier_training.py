@@ -298,3 +298,23 @@ def test_train_refuses_bad_sources_in_one_line(tmp_path):
         assert done.returncode == 2 and len(done.stderr.strip().splitlines()) <= 3, (args, done.stderr)
         assert "Traceback" not in done.stderr
     assert not (tmp_path / "w.json").exists()
+
+
+def test_the_example_cache_follows_the_bytes_not_the_sizes(tmp_path):
+    folder = labelled_folder(tmp_path / "set", [
+        {"file": "a.html", "url": "https://a.example/", "is_piracy": True, "category": "torrent"},
+        {"file": "b.html", "url": "https://b.example/", "is_piracy": False, "category": "none"},
+    ], {"a.html": b"<p>magnet seeders leechers</p>", "b.html": b"<p>news</p>"})
+    source = Source("labelled", folder, "set")
+    before = source.key()
+    (folder / "a.html").write_bytes(b"<p>nothing here at all....</p>")  # same size, other words
+    assert (folder / "a.html").stat().st_size == len(b"<p>magnet seeders leechers</p>")
+    assert source.key() != before
+    (folder / "labels.json").write_text(json.dumps([
+        {"file": "a.html", "url": "https://a.example/", "is_piracy": False, "category": "none"},
+        {"file": "b.html", "url": "https://b.example/", "is_piracy": False, "category": "none"}]), encoding="utf-8")
+    relabelled = source.key()
+    cache = tmp_path / "cache"
+    first = build([source], cache=cache)
+    assert [e.label for e in first] == [False, False] and relabelled != before
+    assert build([source], cache=cache) == first

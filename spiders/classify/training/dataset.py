@@ -96,16 +96,15 @@ class Source:
         return world_name(self.path) if self.kind == "world" else (self.name or self.path.name)
 
     def key(self) -> str:
-        """A digest of what the source holds (its label file or answer key, and page files)."""
+        """A digest of the bytes the examples come from: the label file, or the world's answer
+        key and domain files (their ``[truth]``), and every page."""
         digest = hashlib.sha256(f"{DATASET_FORMAT}:{self.kind}:{self.label}".encode())
         root = self.path
-        files = [label_file(root).name] if self.kind == "labelled" else ["answers.json", "world.toml"]
-        for name in files:
-            if (root / name).exists():
-                digest.update((root / name).read_bytes())
-        for path in sorted(p for p in root.rglob("*.html") if p.is_file()):
-            stat = path.stat()
-            digest.update(f"{path.relative_to(root).as_posix()}:{stat.st_size}".encode())
+        files = [root / label_file(root).name] if self.kind == "labelled" else \
+            [root / "answers.json", *sorted((root / "domains").glob("*.toml"))]
+        for path in [*files, *sorted(p for p in root.rglob("*.html") if p.is_file())]:
+            if path.exists():
+                digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
         return digest.hexdigest()[:16]
 
     def sites(self) -> Iterator[SitePages]:

@@ -227,7 +227,7 @@ def train(examples: Sequence[Example], classifier, options: FitOptions = FitOpti
     the threshold and the category margin, then fits on everything."""
     rules = classifier.rules
     oof: dict[int, float] = {}
-    cases: list[tuple[list[Signal], str]] = []
+    cases: list[tuple[list[Signal], str, CategoryRule]] = []
     for held in folds_of(examples, options.folds, options.seed):
         held_set = set(held)
         part = [e for i, e in enumerate(examples) if i not in held_set]
