@@ -82,14 +82,40 @@ def load_recipe(path: Path = RECIPE) -> Recipe:
     )
 
 
+GENERATOR_STAMP = ".generator"
+"""File in a generated world folder naming the generator code that wrote it."""
+
+
+def generator_digest() -> str:
+    """sha256 over the world generator's source files: a world written by other code is stale."""
+    import hashlib
+
+    from collector.sandbox import generate
+
+    h = hashlib.sha256()
+    for path in sorted(Path(generate.__file__).parent.glob("*.py")):
+        h.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return h.hexdigest()[:16]
+
+
 def world_folder(recipe: Recipe, seed: int) -> Path:
-    """The generated world of ``seed``, written first if it is not there yet."""
+    """The generated world of ``seed``, written first if it is not there yet or was written
+    by another version of the generator (so training on any machine reads the same worlds)."""
+    import shutil
+
     folder = recipe.world_dir / str(seed)
-    if not (folder / "answers.json").exists():
+    stamp = folder / GENERATOR_STAMP
+    digest = generator_digest()
+    current = stamp.read_text(encoding="utf-8").strip() if stamp.exists() else ""
+    if current != digest or not (folder / "answers.json").exists():
         from collector.sandbox.generate import generate_world
 
+        if folder.exists():
+            log.info("world %s was written by another generator: writing it again", seed)
+            shutil.rmtree(folder)
         folder.mkdir(parents=True, exist_ok=True)
         generate_world(seed, folder)
+        stamp.write_text(digest + "\n", encoding="utf-8")
     return folder
 
 

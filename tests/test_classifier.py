@@ -20,6 +20,7 @@ from spiders.classify import (
     SiteState,
     Verdict,
 )
+from spiders.classify.category import category_scores
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "classifier"
 CASES = tomllib.loads((FIXTURES / "cases.toml").read_text(encoding="utf-8"))["case"]
@@ -143,8 +144,14 @@ def test_text_and_links_from_the_crawler_are_used(clf):
         links=(("https://rapidgator.net/file/1", "anchor", "part1"), ("https://nitroflare.com/view/2", "anchor", "part1"),
                ("https://katfile.com/x", "anchor", "mirror")),
     )
-    v = clf.verdict([clf.page_signals(page)])
-    assert v.is_piracy and v.category in ("warez", "ddl")
+    signals = {s.name: s for s in clf.page_signals(page)}
+    assert signals["lex_warez"].weight > 0  # the crawler's text is read
+    assert "rapidgator.net" in signals["cyberlocker_links"].detail  # and its links
+    bare = clf.verdict([clf.page_signals(PageInput(page.url, 200, page.title, ""))])
+    v = clf.verdict([list(signals.values())])
+    assert v.score > bare.score + 0.2
+    assert max(category_scores(list(signals.values()), clf.weights.category).items(),
+               key=lambda kv: kv[1])[0] in ("warez", "ddl")
 
 
 def test_site_state_is_incremental_and_bounded(clf):
@@ -167,8 +174,9 @@ def test_site_state_is_incremental_and_bounded(clf):
 
 def test_site_aggregation_across_pages(clf):
     # Neither page flags the site alone; together they do.
-    a = [Signal("lex_warez", "warez", 2.2, "words: 'crack', 'keygen'")]
-    b = [Signal("cyberlocker_links", "ddl", 2.0, "3 cyberlocker links")]
+    m = margin(clf)
+    a = [Signal("lex_warez", "warez", round(0.6 * m, 3), "words: 'crack', 'keygen'")]
+    b = [Signal("cyberlocker_links", "ddl", round(0.55 * m, 3), "3 cyberlocker links")]
     assert not clf.verdict([a]).is_piracy and not clf.verdict([b]).is_piracy
     assert clf.verdict([a, b]).is_piracy
 

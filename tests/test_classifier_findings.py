@@ -101,6 +101,40 @@ def test_torrent_sizes_need_torrents_beside_them(clf):
     assert found["torrent_sizes"].count == 12
 
 
+def test_a_torrent_listing_under_media_sections_is_a_media_index(clf):
+    for page in (RU_INDEX, ZH_INDEX, ES_SELECT):
+        found = fired(clf, page)
+        assert found["media_index"].count == found["media_sections"].count
+        assert clf.rules.signals["media_index"].category == "torrent"
+    assert "media_index" not in fired(clf, DISTRO_TRACKER)  # torrents, but no media sections
+    assert "media_index" not in fired(clf, NEWS_ON_PIRACY)  # sections, but no torrents
+    # media sections beside two magnets and no swarm columns are not yet an index
+    two = "<html><body><nav><a href='/m'>Movies</a><a href='/g'>Games</a><a href='/a'>Anime</a></nav>" \
+          + "".join(f"<a href='{MAGNET.format(i + 1)}'>x</a>" for i in range(2)) + "</body></html>"
+    assert "media_index" not in fired(clf, two)
+
+
+SEARCH_ANCHORS = (
+    "<html lang='zh'><body><nav><a href='/c/movie'>Movies</a><a href='/c/music'>Music</a>"
+    "<a href='/c/soft'>Software</a><a href='/c/books'>Books</a></nav><ol>"
+    + "".join(f"<li>{i}. ubuntu-{i}.torrent <a href='/t/{i}.html#download'>[下载BT种子]</a> "
+              f"<a href='/t/{i}.html#magnetlink'>[Magnet Link]</a> Size : 1.{i} GB</li>" for i in range(1, 9))
+    + "</ol></body></html>"
+)
+
+
+def test_links_labelled_magnet_or_torrent_count_as_torrent_rows(clf):
+    found = fired(clf, SEARCH_ANCHORS)
+    assert found["torrent_anchors"].count == 16  # two labelled links per row, to its detail page
+    assert "magnet_links" not in found and "torrent_files" not in found
+    assert found["torrent_sizes"].count == 8  # sizes count beside labelled torrent links too
+    assert "media_index" in found
+    # a menu entry "Torrents" or a long sentence naming magnets is not a labelled download link
+    menu = "<html><body><a href='/torrents'>Torrents</a><a href='/faq'>What is a magnet link and how do I " \
+           "open one in my client?</a><a href='/x'>Magnet</a></body></html>"
+    assert "torrent_anchors" not in fired(clf, menu)
+
+
 # -- streaming: server lists and sub/dub ------------------------------------------------
 
 ANIME_EN = (

@@ -318,3 +318,23 @@ def test_the_example_cache_follows_the_bytes_not_the_sizes(tmp_path):
     first = build([source], cache=cache)
     assert [e.label for e in first] == [False, False] and relabelled != before
     assert build([source], cache=cache) == first
+
+
+def test_a_world_written_by_another_generator_is_written_again(tmp_path):
+    from collector.classifier_training import (
+        GENERATOR_STAMP,
+        Recipe,
+        generator_digest,
+        world_folder,
+    )
+
+    recipe = Recipe(worlds=[3], world_dir=tmp_path / "worlds")
+    folder = world_folder(recipe, 3)
+    stamp = folder / GENERATOR_STAMP
+    assert (folder / "answers.json").exists() and stamp.read_text().strip() == generator_digest()
+    (folder / "mine.txt").write_text("kept while the generator is the same")
+    assert world_folder(recipe, 3) == folder and (folder / "mine.txt").exists()
+    stamp.write_text("0123456789abcdef\n")  # an older generator wrote this world
+    world_folder(recipe, 3)
+    assert not (folder / "mine.txt").exists() and stamp.read_text().strip() == generator_digest()
+    assert (folder / "answers.json").exists()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -133,6 +133,9 @@ class FeatureExtractor:
         self._min_vod = int(feats["iptv"]["min_vod"])
         self._host_tokens = {cat: tuple(t.lower() for t in toks) for cat, toks in rules.host_tokens.items()}
         self._navigation = NavigationFeatures(feats)
+        labels = feats["torrent_labels"]
+        self._torrent_labels = _terms_rx(labels["words"])
+        self._torrent_label_max = int(labels.get("max_label", 40))
         sizes = feats["torrent_sizes"]
         self._sizes = Gated(re.compile(sizes["pattern"]), sizes.get("gate", ()))
         self._sizes_chars = int(sizes.get("max_chars", 100000))
@@ -159,7 +162,19 @@ class FeatureExtractor:
         out += self._context(page)
         out += self._markup(page)
         out += self._site_identity(page)
+        out += self._media_index(out)
         return [f for f in out if f.count > 0]
+
+    @staticmethod
+    def _media_index(found: Sequence[Finding]) -> list[Finding]:
+        """A torrent listing filed under media sections (films, TV, games, music...): the shape
+        of a public torrent index, which a distribution or fan tracker does not have."""
+        counts = {f.name: f.count for f in found}
+        rows = max(counts.get("magnet_links", 0), counts.get("torrent_files", 0), counts.get("torrent_anchors", 0))
+        sections = counts.get("media_sections", 0)
+        if sections < 2 or (rows < 3 and not counts.get("swarm_table")):
+            return []
+        return [Finding("media_index", sections, f"a torrent listing filed under {int(sections)} media sections")]
 
     # -- vocabulary ---------------------------------------------------------------------
 
@@ -201,9 +216,13 @@ class FeatureExtractor:
                 m = _MAGNET.search(link.url.lower())
                 hashes.add(m.group(1) if m else link.url)
         files = {link.url for link in page.links if link.kind == "anchor" and _TORRENT_FILE.search(link.url.lower())}
+        # "[Magnet Link]", "下载BT种子", "Скачать торрент" anchors to the index's own detail pages
+        anchors = {link.url for link in page.links if link.kind == "anchor" and not link.url.startswith("magnet:")
+                   and link.url not in files and 0 < len(link.text) <= self._torrent_label_max
+                   and self._torrent_labels.search(link.text)}
         swarm = {m.group(0) for m in self._swarm.finditer(page.headers + " | " + page.text[:50000])}
         sizes = 0
-        if hashes or files:
+        if hashes or files or len(anchors) >= 3:
             # a size column beside the torrents: "1.4 GB", "700 MB", "4,37 ГБ", "2 Go"
             for sizes, _ in enumerate(self._sizes.finditer(page.text[:self._sizes_chars]), 1):
                 if sizes >= 500:
@@ -212,6 +231,7 @@ class FeatureExtractor:
             Finding("torrent_sizes", sizes, f"{sizes} file sizes listed beside the torrents"),
             Finding("magnet_links", len(hashes), f"{len(hashes)} magnet link{'s' if len(hashes) != 1 else ''}"),
             Finding("torrent_files", len(files), f"{len(files)} .torrent file link{'s' if len(files) != 1 else ''}"),
+            Finding("torrent_anchors", len(anchors), f"{len(anchors)} links labelled as magnet or torrent downloads"),
             Finding("swarm_table", 1 if len(swarm) >= 2 else 0, "seeders/leechers columns: " + ", ".join(sorted(swarm)[:4])),
         ]
 
@@ -421,7 +441,8 @@ class FeatureExtractor:
                                  "class:byline", "schema:article", "schema:blogposting"}
         if article:
             out.append(Finding("article_markup", len(article), "article markup: " + ", ".join(sorted(article)[:4])))
-        news = page.markup & {"schema:newsarticle", "schema:reportagenewsarticle", "schema:analysisnewsarticle", "schema:review"}
+        # not schema:review: mod-APK and streaming clones mark their pages up as reviews for search engines
+        news = page.markup & {"schema:newsarticle", "schema:reportagenewsarticle", "schema:analysisnewsarticle"}
         if news:
             out.append(Finding("news_markup", len(news), "news/review markup: " + ", ".join(sorted(news))))
         if any(f.startswith("generator:mediawiki") for f in page.markup):

@@ -113,11 +113,12 @@ def test_some_torrent_indexes_show_harmless_search_results_in_their_table():
             assert re.search(r"\.iso|Blender|OpenOffice|LibreOffice|GIMP|Inkscape|CC BY", search)
             assert MAGNET.search(search) and "Seeders" in search and "Leechers" in search
             assert " GB</td>" in search
-            # the front still lists the site's own releases, each with its .torrent file
-            front = _text(files)
+            # the site's own releases are still listed, each with its .torrent file's magnet
+            # (on the front, or on the detail pages where the front labels a link "Magnet")
+            pages = "".join(_text(files, p) for p in files if p.endswith(".html") and p != "search.html")
             torrents = [b for p, b in files.items() if p.endswith(".torrent")]
             infos = {hashlib.sha1(t[t.index(b"4:info") + 6:-1]).hexdigest() for t in torrents}
-            assert set(MAGNET.findall(front)) == infos
+            assert set(MAGNET.findall(pages)) == infos
     assert 4 <= harmless <= 22, harmless
 
 
@@ -230,3 +231,49 @@ def test_world_answer_key_marks_the_new_hard_negatives_not_piracy(tmp_path):
             table = WORDS[entry["language"]]
             found += [t for t in new_tags if table[t] in title]
     assert len(set(found)) >= 2, found
+
+
+# --- piracy pages carry editorial text, news pages their markup ---------------------------
+
+
+def test_torrent_indexes_differ_in_what_each_row_shows():
+    plain = magnet_only = labelled = 0
+    for seed in range(40):
+        files = _piracy("torrent", seed)
+        front = _text(files)
+        plain += not re.search(r"1080p|2160p|720p|WEB|HDRip", front)
+        magnet_only += ".torrent</a>" not in front
+        labelled += "#magnet\">[" in front and not MAGNET.search(front)
+    assert 6 <= plain <= 30 and 6 <= magnet_only <= 30 and 2 <= labelled <= 20, (plain, magnet_only, labelled)
+
+
+def test_some_piracy_item_pages_carry_a_synopsis_or_an_seo_review():
+    en = WORDS["en"]
+    with_text = 0
+    for seed in range(40):
+        category = ("streaming", "torrent", "warez", "ebook")[seed % 4]
+        files = _piracy(category, seed)
+        inner = [html.unescape(_text(files, p)) for p in files if p.endswith(".html")
+                 and p not in ("index.html", "search.html", "dmca.html") and not p.startswith("embed/")]
+        want = en["app_review"] if category == "warez" else en["synopsis"]
+        has = [want in t for t in inner]
+        assert all(has) or not any(has), seed  # drawn per site: every item page or none
+        with_text += all(has) and bool(has)
+        assert want not in html.unescape(_text(files))  # never the front page
+    assert 4 <= with_text <= 24, with_text
+
+
+def test_editorial_text_and_news_markup_stay_where_they_belong():
+    spec = make_spec("hard_negative", "en", "utf-8", seed=3, links=[], snippets=[], pages=8)
+    marked = 0
+    for seed in range(12):
+        spec = make_spec("hard_negative", "en", "utf-8", seed=seed, links=[], snippets=[], pages=4)
+        files = _build(_news, spec, seed)
+        pages = [_text(files, p) for p in files if p.endswith(".html") and p not in ("index.html", "search.html")]
+        assert not any('class="entry-content"' in t for t in pages)  # negatives carry no piracy blurbs
+        if any('"@type": "NewsArticle"' in t for t in pages):
+            marked += 1
+            doc = next(t for t in pages if "ld+json" in t)
+            ld = json.loads(re.search(r'<script type="application/ld\+json">(.*?)</script>', doc).group(1))
+            assert ld["@type"] == "NewsArticle" and ld["author"]["name"]
+    assert 4 <= marked <= 12, marked

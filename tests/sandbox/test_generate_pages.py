@@ -192,7 +192,7 @@ def test_own_player_pages_declare_the_site_charset():
 
 
 def test_piracy_categories_render_their_content():
-    marks = {"torrent": "magnet:?xt=urn:btih:", "iptv": ".m3u", "manga": "<img", "streaming": "<iframe"}
+    marks = {"torrent": "magnet:?xt=urn:btih:", "iptv": "Xtream Codes", "manga": "<img", "streaming": "<iframe"}
     for cat in CATEGORIES:
         for seed in range(4):
             spec = make_spec("piracy", "en", "utf-8", seed=seed, category=cat)
@@ -200,6 +200,21 @@ def test_piracy_categories_render_their_content():
             assert len([p for p in files if p.endswith(".html")]) > spec.pages, cat
             if cat in marks:
                 assert any(marks[cat] in b.decode() for p, b in files.items() if p.endswith(".html")), cat
+            if cat == "iptv":
+                assert any(p.endswith(".m3u") and b.startswith(b"#EXTM3U") for p, b in files.items())
+
+
+def test_some_iptv_resellers_link_their_trial_playlist_and_others_hand_it_out_by_chat():
+    linked = 0
+    for seed in range(24):
+        files = render(make_spec("piracy", "en", "utf-8", seed=seed, category="iptv"), seed)
+        playlist = next(p for p in files if p.endswith(".m3u"))
+        pages = [b.decode() for p, b in files.items() if p.endswith(".html")]
+        on_pages = any(f'href="/{playlist}"' in t for t in pages)
+        linked += on_pages
+        if not on_pages:
+            assert any('href="#trial"' in t for t in pages)
+    assert 4 <= linked <= 20, linked
 
 
 def test_torrent_files_match_their_magnets():

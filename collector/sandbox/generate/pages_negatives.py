@@ -167,8 +167,10 @@ def _news(site: Site) -> None:
         body = (f"<article><h1>{e(it.title)}</h1><p class=\"by\">{e(w('posted_by'))} {e(it.extra['a'])} · "
                 f"{it.extra['d']}</p><p>{site.sentences(it.title, w('report'))}</p><ul>{domains}</ul>{quote_block}"
                 f"<p>DMCA · torrent · {e(w('copyright_policy'))} · {e(w('tag_antipiracy'))}</p>"
+                f"{pages_roles.hosters_named(site, it.path)}"
                 f"<p>{e(w('read_more'))}…</p></article>{_related(site, items, it)}")
-        site.page(it.path, f"{it.title} | {site.spec.brand}", body)
+        site.page(it.path, f"{it.title} | {site.spec.brand}", body,
+                  head=site.article_head("NewsArticle", it.title, it.extra["a"], it.extra["d"]))
     site.nav = [("/search.html", w("search")), ("/search.html?tag=dmca", "DMCA"),
                 ("/search.html?tag=torrent", "Torrent"), ("/search.html?tag=iptv", "IPTV")]
     _front(site, "tag_news", items, ["a", "d"], [f"<p>{e(w('tag_news'))}</p>"], w("latest"))

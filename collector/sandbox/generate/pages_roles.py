@@ -99,6 +99,8 @@ def _front(site: Site, tag_key: str, items: list[Item], columns: list[str], bloc
     spec, w = site.spec, site.w
     title = _choose(site, f"{spec.brand} - {w(tag_key)}", f"{w(tag_key)} | {spec.brand}",
                     f"{w(tag_key)} 2026 - {spec.brand}" if spec.role == "piracy" else f"{spec.brand} — {w(tag_key)}")
+    if random.Random(f"title:{spec.host}").random() < 0.25:  # many front pages are titled with the brand alone
+        title = spec.brand
     if not site.nav:
         site.nav = [("/search.html", w("search"))] + ([("/" + items[0].path, w("popular"))] if items else [])
         if sections and site.rng.random() < 0.7:
@@ -130,6 +132,15 @@ def _front(site: Site, tag_key: str, items: list[Item], columns: list[str], bloc
     body.extend(blocks[1:])
     body.append(site.links_block(site.rng.choice((w("more"), w("related"), w("popular")))))
     site.page("index.html", title, "\n".join(b for b in body if b), front=True)
+
+
+def hosters_named(site: Site, key: str) -> str:
+    """Half the time, the file hosts a report or an article names ("File hosts: Rapidgator,
+    1fichier"): writing about piracy names its services (drawn apart from the main sequence)."""
+    r = random.Random(f"hosters:{site.spec.host}:{key}")
+    if r.random() >= 0.5:
+        return ""
+    return f"<p>{e(site.w('hosts'))}: {e(', '.join(r.sample(_HOSTERS, r.randint(1, 3))))}</p>"
 
 
 def _pirate_blocks(site: Site) -> list[str]:
@@ -222,12 +233,20 @@ def _streaming(site: Site) -> None:
 
 def _torrent(site: Site) -> None:
     w, r = site.w, site.rng
+    # real indexes differ in what each row shows (drawn from the host, so the main draw sequence
+    # is unchanged): many list plain titles without scene tags (anime, games, books), many
+    # are magnet-only, and some label a link to each detail page "Magnet" instead of linking
+    # the magnet itself
+    look = random.Random(f"torrent-look:{site.spec.host}")
+    plain, magnet_only, labelled = look.random() < 0.4, look.random() < 0.4, look.random() < 0.25
     prefix = r.choice(("torrent", "details", "t", "description"))
     items = []
     for _ in range(site.spec.pages):
         name = site.title_name()
         year = r.randint(2018, 2026)
         release = f"{name} ({year}) {r.choice(_RELEASE)}"
+        if plain:
+            release = f"{name} ({year})"
         size = r.randint(700, 60000) * 1024 * 1024
         data, infohash = torrent_file(r, f"{slug_or(name, r)}.{year}.mkv", size)
         tid = str(r.randint(1_000_000, 9_999_999))
@@ -245,16 +264,23 @@ def _torrent(site: Site) -> None:
                 + "".join(f"<li>{x}</li>" for x in r.sample(("Sample.mkv", "subs/rus.srt", "subs/eng.srt", "poster.jpg",
                                                             "readme.txt", "info.nfo"), r.randint(1, 3)))
                 + f"</ul><div class=\"comments\"><p><b>{e(site.w('posted_by'))}</b>: {e(w('works'))}</p></div>"
-                f'<p><a class="magnet" href="{e(magnet)}">{e(w("magnet"))}</a> · '
-                f'<a href="/dl/{it.extra["id"]}.torrent">{e(w("torrent_dl"))}</a></p>{_related(site, items, it)}')
+                f'<p><a class="magnet" href="{e(magnet)}">{e(w("magnet"))}</a>'
+                + ("" if magnet_only else f' · <a href="/dl/{it.extra["id"]}.torrent">{e(w("torrent_dl"))}</a>')
+                + f"</p>{_related(site, items, it)}")
         site.page(it.path, f"{it.title} - {w('torrent_dl')} - {site.spec.brand}", body)
     if site.spec.js_only:
         table = ""
     else:
+        def get(i: Item) -> str:
+            if labelled:
+                return f'<a href="/{e(i.path)}#magnet">[{e(w("magnet"))}]</a>'
+            link = (f'<a href="magnet:?xt=urn:btih:{i.extra["h"]}&amp;dn={e(quote(i.title))}" '
+                    f'title="{e(w("magnet"))}">🧲</a>')
+            return link + ("" if magnet_only else f' <a href="/dl/{i.extra["id"]}.torrent">.torrent</a>')
+
         rows = "".join(
-            f'<tr><td><a href="/{e(i.path)}">{e(i.title)}</a></td><td><a href="magnet:?xt=urn:btih:{i.extra["h"]}'
-            f'&amp;dn={e(quote(i.title))}" title="{e(w("magnet"))}">🧲</a> <a href="/dl/{i.extra["id"]}.torrent">'
-            f".torrent</a></td><td>{e(i.extra['s'])}</td><td>{i.extra['se']}</td><td>{i.extra['le']}</td></tr>"
+            f'<tr><td><a href="/{e(i.path)}">{e(i.title)}</a></td><td>{get(i)}</td>'
+            f"<td>{e(i.extra['s'])}</td><td>{i.extra['se']}</td><td>{i.extra['le']}</td></tr>"
             for i in items)
         table = (f"<table class=\"torrents\"><thead><tr><th>{e(w('topic'))}</th><th></th><th>{e(w('size'))}</th>"
                  f"<th>{e(w('seeders'))}</th><th>{e(w('leechers'))}</th></tr></thead><tbody>{rows}</tbody></table>")
@@ -355,17 +381,22 @@ def _iptv(site: Site) -> None:
         unit = w("month") if m == 1 else w("months")
         items.append(Item(site.item_path(prefix, f"iptv-{m}-{k}"), f"{w('plan')} {m} {unit}", 2026,
                           {"p": price, "s": str(1 + k % 3)}))
+    # most resellers hand the trial playlist out by chat, not by a public link (drawn from the host)
+    public = random.Random(f"m3u:{site.spec.host}").random() < 0.5
+    trial = f"/{m3u_path}" if public else "#trial"
     for it in items:
         body = (f"<h1>{e(it.title)}</h1><p>{channels:,} {e(w('channels'))} · {e(w('price'))}: {e(it.extra['p'])}</p>"
-                f'<p><a class="btn" href="/{e(m3u_path)}">{e(w("trial"))} (M3U)</a></p>'
+                f'<p><a class="btn" href="{e(trial)}">{e(w("trial"))}{" (M3U)" if public else ""}</a></p>'
                 f"<p>Xtream Codes: http://{e(site.spec.host)}:8080 · username / password</p>{_related(site, items, it)}")
         site.page(it.path, f"{it.title} - IPTV - {site.spec.brand}", body)
     plans = "".join(f'<tr><td><a href="/{e(i.path)}">{e(i.title)}</a></td><td>{i.extra["s"]}</td>'
                     f"<td>{e(i.extra['p'])}</td></tr>" for i in items)
     table = (f"<table class=\"plans\"><tr><th>{e(w('plan'))}</th><th>📺</th><th>{e(w('price'))}</th></tr>{plans}</table>"
              if not site.spec.js_only else "")
+    if table and random.Random(f"plans:{site.spec.host}").random() < 0.5:  # as resellers head their price lists
+        table = f"<h2>{e(w('choose_plan'))}</h2>{table}"
     blocks = [f"<p>+{channels:,} {e(w('channels'))} · {e(w('tag_iptv'))}</p>",
-              f'<p><a href="/{e(m3u_path)}">{e(w("trial"))}</a> · {e(w("reseller"))}</p>', table,
+              f'<p><a href="{e(trial)}">{e(w("trial"))}</a> · {e(w("reseller"))}</p>', table,
               *_pirate_blocks(site)]
     site.listing = "list"
     _front(site, "tag_iptv", items, ["p"], blocks, w("plans"))
@@ -566,7 +597,9 @@ def _blog(site: Site) -> None:
                 f"{e(w('rating'))}: {it.extra['r']}</p><p>{e(r.choice(site.words('genres')))} · {it.year}. "
                 f"{e(w('watch'))}: {e(w('licensed'))}; {e(w('subscribe'))} / {e(w('rent'))}.</p>"
                 f"<p>{e(w('read_more'))}…</p></article>{_related(site, items, it)}")
-        site.page(it.path, f"{it.title} | {site.spec.brand}", body)
+        site.page(it.path, f"{it.title} | {site.spec.brand}", body,
+                  head=site.article_head(random.Random(f"ld:{it.path}").choice(("BlogPosting", "Review", "Article")), it.title, it.extra["a"],
+                                         f"{it.year}-10-01"))
     _front(site, "tag_blog", items, ["r", "a"], [f"<p>{e(w('tag_blog'))}</p>"], w("review"))
 
 
@@ -619,7 +652,8 @@ def _antipiracy(site: Site) -> None:
         rows = "".join(f"<tr><td>{e(site.title_name())}-{r.randint(1, 99)}[.]{r.choice(('xyz', 'to', 'cc', 'io'))}</td>"
                        f"<td>{e(r.choice(CATEGORIES))}</td></tr>" for _ in range(r.randint(3, 8)))
         body = (f"<h1>{e(it.title)}</h1><p>{e(w('tag_antipiracy'))}.</p><table>{rows}</table>"
-                f"<p>{site.sentences(w('report'), w('licensed'), w('copyright_policy'))}</p>{_related(site, items, it)}")
+                f"<p>{site.sentences(w('report'), w('licensed'), w('copyright_policy'))}</p>"
+                f"{hosters_named(site, it.path)}{_related(site, items, it)}")
         site.page(it.path, f"{it.title} | {site.spec.brand}", body)
     _front(site, "tag_antipiracy", items, ["y"], [f"<p>{e(w('tag_antipiracy'))}.</p>"], w("report"))
 

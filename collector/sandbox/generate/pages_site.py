@@ -115,6 +115,9 @@ class Site:
         # many piracy sites run blog software that marks every page up as an article (author,
         # publication time): drawn from the host, so the main draw sequence is unchanged
         self.blog_markup = self.spec.role == "piracy" and random.Random(f"blog:{self.spec.host}").random() < 0.35
+        # and many paste a synopsis, a critics' line or an SEO review beside each title
+        # (pages_editorial): drawn from the host too
+        self.editorial = self.spec.role == "piracy" and random.Random(f"editorial:{self.spec.host}").random() < 0.3
         self.listing = r.choice(LISTINGS)
         if self.spec.theme:  # sites on one theme share its layout, as WordPress sites do
             theme_rng = random.Random(f"theme/{self.spec.theme}")
@@ -267,6 +270,8 @@ class Site:
         if spec.favicon:
             parts.append('<link rel="icon" href="/favicon.ico">')
         parts.append(head)
+        if self.editorial and not front and not bare:
+            body += self._editorial_block(path)
         if self.blog_markup and not bare:
             parts.append('<meta property="og:type" content="article"><meta name="author" content="admin">'
                          '<meta property="article:published_time" content="2026-10-01T08:00:00+00:00">')
@@ -280,6 +285,29 @@ class Site:
                + "</head>\n<body>\n" + (body + footer_extra if bare else self._skeleton(body, footer_extra)) + "\n"
                + ("" if self.scripts_in_head else "\n".join(scripts)) + "\n</body></html>\n")
         self.files[path] = doc
+
+    def _editorial_block(self, path: str) -> str:
+        """A synopsis (with, half the time, a critics' line) or, on software sites, an SEO
+        review: the editorial text a piracy item page carries beside its player or links."""
+        category = self.spec.category
+        if category in ("counterfeit", "iptv"):
+            return ""
+        r = random.Random(f"editorial:{self.spec.host}:{path}")
+        if category == "warez":
+            return f'<div class="entry-content"><p>{e(self.w("app_review"))}</p></div>'
+        critics = f"<p>{e(self.w('critics'))}</p>" if r.random() < 0.5 else ""
+        return f'<div class="entry-content"><p>{e(self.w("synopsis"))}</p>{critics}</div>'
+
+    def article_head(self, kind: str, headline: str, author: str, date: str) -> str:
+        """JSON-LD and Open Graph article markup, as news and blog software writes it (most
+        such sites, not all: drawn from the host so the main draw sequence is unchanged)."""
+        if random.Random(f"ld:{self.spec.host}").random() >= 0.7:
+            return ""
+        doc = {"@context": "https://schema.org", "@type": kind, "headline": headline,
+               "author": {"@type": "Person", "name": author}, "datePublished": date,
+               "publisher": {"@type": "Organization", "name": self.spec.brand}}
+        return ('<meta property="og:type" content="article">'
+                f'<script type="application/ld+json">{js_string(doc)}</script>')
 
     def _nav_html(self, kind: str) -> str:
         items = [("/", self.w("home")), *self.nav, *self.extra_nav]

@@ -10,6 +10,8 @@ names; nothing here is a real title. ``{n}``, ``{x}`` are filled in by the rende
 
 from __future__ import annotations
 
+from collector.sandbox.generate.pages_editorial import EDITORIAL, EDITORIAL_KEYS
+
 _KEYS = """home search latest popular contact terms privacy more page all_rights
 watch_free watch download free hd no_reg disclaimer join_tg donate
 episode season server sub dub player_help
@@ -2148,7 +2150,9 @@ def _parse(raw: str) -> dict[str, str | tuple[str, ...]]:
     return table
 
 
-WORDS: dict[str, dict[str, str | tuple[str, ...]]] = {lang: _parse(raw) for lang, raw in _RAW.items()}
-"""language -> key -> phrase (or, for LIST_KEYS, a tuple of words)."""
+WORDS: dict[str, dict[str, str | tuple[str, ...]]] = {
+    lang: {**_parse(raw), **EDITORIAL[lang]} for lang, raw in _RAW.items()}
+"""language -> key -> phrase (or, for LIST_KEYS, a tuple of words); the editorial texts of
+:mod:`~collector.sandbox.generate.pages_editorial` included."""
 LANGUAGES: tuple[str, ...] = tuple(_RAW)
-KEYS: tuple[str, ...] = tuple(_KEYS)
+KEYS: tuple[str, ...] = (*_KEYS, *EDITORIAL_KEYS)
