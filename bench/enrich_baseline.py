@@ -20,7 +20,7 @@ import dns.exception
 from ipwhois import IPWhois
 
 from enrich.rdap_client import Bootstrap
-from enrich.resolver import make_resolver
+from spiders.resolver import make_resolver
 
 
 def _whois(proxy: str, server: str, query: str, timeout: float) -> str:

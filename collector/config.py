@@ -28,6 +28,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from collector import __version__
+from enrich.services import SERVICES
 from spiders import browser_privacy
 from storage.cluster_rules import ClustersConfig
 
@@ -63,27 +64,9 @@ def _check_proxy(value: str) -> str:
     return value
 
 
-def parse_host_port(value: str, default_port: int = 53) -> tuple[str, int]:
-    """Split ``host:port`` (or ``[v6]:port``, or a bare address) into its parts."""
-    value = value.strip()
-    if value.startswith("["):
-        host, _, rest = value[1:].partition("]")
-        port = rest.lstrip(":") or str(default_port)
-    elif value.count(":") == 1:
-        host, port = value.split(":")
-    else:
-        host, port = value, str(default_port)
-    try:
-        ipaddress.ip_address(host)
-        number = int(port)
-    except ValueError:
-        raise ValueError(f"{value!r} is not an IP address with an optional :port") from None
-    if not 0 < number < 65536:
-        raise ValueError(f"{value!r} has a port out of range")
-    return host, number
-
-
 def _check_resolvers(value: tuple[str, ...]) -> tuple[str, ...]:
+    from spiders.resolver import parse_host_port
+
     for item in value:
         parse_host_port(item)
     return value
@@ -312,6 +295,16 @@ class EnrichConfig:
     rest are recorded as skipped."""
     hosting_batch: int = field(default=256, metadata={"check": _positive, "max": 1_000_000})
     """Addresses in one hosting lookup batch, all sites together; batches run one after another."""
+
+    @property
+    def stale_after_seconds(self) -> float:
+        """:attr:`stale_after` in seconds, as enrichment uses it."""
+        return parse_duration(self.stale_after)
+
+    @property
+    def network_ttl_seconds(self) -> float:
+        """:attr:`network_ttl` in seconds, as enrichment uses it."""
+        return parse_duration(self.network_ttl)
 
 
 def _check_redis_url(value: str) -> str:
@@ -602,8 +595,6 @@ def _build_jobs(raw: typing.Any) -> tuple[JobConfig, ...]:
                 if key == "kind" and value not in JOB_KINDS:
                     raise ValueError(f"must be one of {', '.join(JOB_KINDS)}, not {value!r}")
                 if key == "only":
-                    from enrich.run import SERVICES
-
                     bad = [v for v in value if v not in SERVICES]
                     if bad or not value:
                         raise ValueError(f"unknown service {', '.join(bad) or '(none)'}; "

@@ -22,7 +22,7 @@ from collector import __version__
 from collector.config import Config
 from collector.locks import JobLock
 from collector.logs import console_level, log_to_file, run_context, scrapy_log_settings
-from collector.seeds import check_url, read_seed_file
+from spiders.seeds import check_url, read_seed_file
 
 STATE_DIR = Path("data")
 log = logging.getLogger("isop.crawl")
@@ -163,7 +163,7 @@ def run_crawl(config: Config, req: CrawlRequest) -> CrawlResult:
         except ValueError as e:
             raise CrawlInputError(f"--url {req.url!r}: {e}") from None
     else:
-        from collector.seeds import SeedFileError
+        from spiders.seeds import SeedFileError
 
         try:
             seeds = read_seed_file(req.seeds_file)

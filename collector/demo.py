@@ -23,7 +23,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from collector.config import parse_host_port
+from spiders.resolver import parse_host_port
 
 DEMO_DIR = Path("data/demo")
 

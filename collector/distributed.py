@@ -37,7 +37,7 @@ from collector.crawl import (
     scrapy_settings,
 )
 from collector.locks import JobLock
-from collector.seeds import check_url, read_seed_file
+from spiders.seeds import check_url, read_seed_file
 
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 DEFAULT_KEY_PREFIX = "isop"
@@ -74,7 +74,7 @@ def seed_urls(req: CrawlRequest) -> tuple[list[str], list[str]]:
             raise CrawlInputError(f"--url {req.url!r}: {e}") from None
     if not req.seeds_file:
         raise CrawlInputError("give --seeds FILE or --url URL")
-    from collector.seeds import SeedFileError
+    from spiders.seeds import SeedFileError
 
     try:
         seeds = read_seed_file(req.seeds_file)

@@ -9,7 +9,8 @@ from typing import Any
 from collector.config import Config
 from collector.crawl import STATE_DIR, _finish_run, _start_run
 from collector.locks import JobLock
-from enrich.run import SERVICES, EnrichRequest, EnrichResult
+from enrich.run import EnrichRequest, EnrichResult
+from enrich.services import SERVICES
 
 
 class EnrichInputError(ValueError):

@@ -430,7 +430,7 @@ def _recrawl(config: Config, job: JobConfig) -> dict[str, Any]:
 
 def _enrich(config: Config, job: JobConfig) -> dict[str, Any]:
     from collector.enrichment import EnrichRequest, run_enrich
-    from enrich.run import SERVICES
+    from enrich.services import SERVICES
 
     request = EnrichRequest(stale_after=parse_duration(job.stale_after) if job.stale_after else None,
                             only=job.only or SERVICES)

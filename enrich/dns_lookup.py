@@ -1,15 +1,16 @@
-"""Asynchronous DNS lookups for enrichment: records of a domain and its hosts, CNAME chains,
-Team Cymru's IP-to-ASN service over DNS, and a rate limiter for all of them.
+"""Asynchronous DNS lookups for enrichment: records of a domain and its hosts, and CNAME
+chains.
 
-Protocol code only (query and parse); caching and mapping to rows live in the glue.
+Protocol code only (query and parse); caching and mapping to rows live in the glue. Team
+Cymru's IP-to-ASN service, built on :func:`lookup`, is :mod:`enrich.cymru`; the limiter
+every lookup may run under is :class:`enrich.ratelimit.RateLimiter`.
 
 Every lookup returns a :class:`DnsAnswer` whose ``status`` says how it went; DNS-level
 failures (no such name, no data, SERVFAIL, REFUSED, timeouts, garbage on the wire, lame
 servers) are results, never exceptions. Exceptions are kept for the caller's mistakes: an
-unknown record type, a string that is not an IP address, a reserved address handed to
-:func:`cymru_origin`.
+unknown record type.
 
-Resolvers come from :func:`enrich.resolver.make_async_resolver`; build them with
+Resolvers come from :func:`spiders.resolver.make_async_resolver`; build them with
 ``strict=True`` (as :func:`make_resolver` here does) so a server that answers garbage over
 UDP is reported as ``"malformed"`` rather than, after the whole timeout, ``"timeout"``.
 """
@@ -17,13 +18,9 @@ UDP is reported as ``"malformed"`` rather than, after the whole timeout, ``"time
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import ipaddress
-import re
-import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from dataclasses import dataclass, replace
-from types import TracebackType
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import dns.asyncresolver
@@ -37,8 +34,8 @@ import dns.rdatatype
 import dns.resolver
 import dns.rrset
 
-from enrich.resolver import make_async_resolver
-from storage.addresses import IPAddress, as_address, is_reserved
+from enrich.ratelimit import RateLimiter
+from spiders.resolver import make_async_resolver
 
 Status = Literal["ok", "nodata", "nxdomain", "servfail", "timeout", "refused", "malformed", "lame"]
 STATUSES: tuple[str, ...] = ("ok", "nodata", "nxdomain", "servfail", "timeout", "refused",
@@ -48,11 +45,6 @@ DOMAIN_TYPES = ("A", "AAAA", "NS", "MX", "TXT", "SOA")
 """Asked for a registered domain (besides its CNAME chain)."""
 HOST_TYPES = ("A", "AAAA")
 """Asked for every crawled host (besides its CNAME chain)."""
-
-CYMRU_ORIGIN4 = "origin.asn.cymru.com"
-CYMRU_ORIGIN6 = "origin6.asn.cymru.com"
-CYMRU_ASN = "asn.cymru.com"
-
 
 def make_resolver(resolvers: Sequence[str], timeout: float = 5.0) -> dns.asyncresolver.Resolver:
     """The resolver enrichment wants: ``[network] resolvers``, malformed replies reported."""
@@ -219,72 +211,6 @@ def _from_errors(errors: Iterable[tuple], default: Status) -> tuple[Status, str 
 # -- lookups -----------------------------------------------------------------------------------
 
 
-class RateLimiter:
-    """At most ``max_concurrent`` queries in flight and ``per_second`` started per second
-    (a token bucket holding up to ``burst`` tokens), asyncio only.
-
-    ``async with limiter:`` around each query. ``per_second`` 0 means no rate limit.
-    ``clock`` and ``sleep`` can be swapped for tests. ``in_flight`` and ``max_in_flight``
-    count holders (for stats and tests).
-    """
-
-    def __init__(self, max_concurrent: int = 20, per_second: float = 100.0,
-                 burst: int | None = None, *, clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep) -> None:
-        if max_concurrent < 1:
-            raise ValueError("max_concurrent must be at least 1")
-        if per_second < 0:
-            raise ValueError("per_second must not be negative")
-        self.max_concurrent = max_concurrent
-        self.per_second = per_second
-        self.burst = burst if burst is not None else max(1, min(max_concurrent, int(per_second) or 1))
-        if self.burst < 1:
-            raise ValueError("burst must be at least 1")
-        self._clock = clock
-        self._sleep = sleep
-        self._slots = asyncio.Semaphore(max_concurrent)
-        self._bucket = asyncio.Lock()
-        self._tokens = float(self.burst)
-        self._updated = clock()
-        self.in_flight = 0
-        self.max_in_flight = 0
-
-    async def _token(self) -> None:
-        if not self.per_second:
-            return
-        async with self._bucket:  # waiters queue here in order
-            while True:
-                now = self._clock()
-                self._tokens = min(self.burst, self._tokens + (now - self._updated) * self.per_second)
-                self._updated = now
-                if self._tokens >= 1:
-                    self._tokens -= 1
-                    return
-                await self._sleep((1 - self._tokens) / self.per_second)
-
-    async def acquire(self) -> None:
-        await self._slots.acquire()
-        try:
-            await self._token()
-        except BaseException:
-            self._slots.release()
-            raise
-        self.in_flight += 1
-        self.max_in_flight = max(self.max_in_flight, self.in_flight)
-
-    def release(self) -> None:
-        self.in_flight -= 1
-        self._slots.release()
-
-    async def __aenter__(self) -> RateLimiter:
-        await self.acquire()
-        return self
-
-    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                        tb: TracebackType | None) -> None:
-        self.release()
-
-
 async def lookup(resolver: dns.asyncresolver.Resolver, name: str, rtype: str, timeout: float,
                  *, limiter: RateLimiter | None = None) -> DnsAnswer:
     """Ask ``resolver`` for ``name``/``rtype`` within ``timeout`` seconds.
@@ -416,205 +342,3 @@ async def lookup_domain(resolver: dns.asyncresolver.Resolver, domain: str, hosts
             seen.add((answer.name, answer.rtype))
             answers.append(answer)
     return answers
-
-
-# -- Team Cymru --------------------------------------------------------------------------------
-
-
-class CymruFormatError(ValueError):
-    """A Team Cymru TXT line without the expected fields; ``str()`` is the reason."""
-
-
-@dataclass(frozen=True)
-class CymruOrigin:
-    """Who announces the prefix an address is in (``<ip>.origin[6].asn.cymru.com`` TXT)."""
-
-    asns: tuple[int, ...]
-    """Origin AS numbers (more than one for a multi-origin prefix)."""
-    prefix: str
-    """The announced prefix, CIDR notation (the most specific one)."""
-    country: str
-    """Country code of the allocation ("" if Cymru gave none)."""
-    rir: str
-    """Registry: ``arin``, ``ripencc``, ``apnic``, ``lacnic``, ``afrinic`` (as Cymru prints it)."""
-    allocated: str
-    """Allocation date ``YYYY-MM-DD`` ("" if Cymru gave none)."""
-    as_names: tuple[str, ...] = ()
-    """One AS description per ``asns`` entry (``"GOOGLE - Google Inc., US"``), "" where
-    that lookup failed; empty when names were not asked for."""
-
-
-@dataclass(frozen=True)
-class CymruAsn:
-    """An AS as ``AS<n>.asn.cymru.com`` TXT describes it."""
-
-    asn: int
-    country: str
-    rir: str
-    allocated: str
-    name: str
-    """The description, ``"AS_NAME - Org, CC"`` (or whatever the registry holds)."""
-
-    @property
-    def handle(self) -> str:
-        """The short AS name, before ``" - "`` (``"GOOGLE"``)."""
-        return self.name.split(" - ", 1)[0].strip()
-
-
-_COUNTRY = re.compile(r"^[A-Z]{2}$")
-_RIR = re.compile(r"^[a-z]+$")
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_MAX_ASN = 2**32 - 1
-
-
-def _fields(line: str, count: int, what: str) -> list[str]:
-    if "\n" in line.strip():
-        raise CymruFormatError(f"{what}: one line expected")
-    fields = [f.strip() for f in line.split("|", count - 1)]
-    if len(fields) != count:
-        raise CymruFormatError(f"{what}: {len(fields)} fields, {count} expected in {line!r}")
-    return fields
-
-
-def _asn(text: str, line: str) -> int:
-    if not text.isdigit() or not 0 < int(text) <= _MAX_ASN:
-        raise CymruFormatError(f"{text!r} is not an AS number in {line!r}")
-    return int(text)
-
-
-def _common(country: str, rir: str, allocated: str, line: str) -> None:
-    if country and not _COUNTRY.match(country):
-        raise CymruFormatError(f"{country!r} is not a country code in {line!r}")
-    if not _RIR.match(rir):
-        raise CymruFormatError(f"{rir!r} is not a registry name in {line!r}")
-    if allocated:
-        try:
-            if not _DATE.match(allocated):
-                raise ValueError
-            dt.date.fromisoformat(allocated)
-        except ValueError:
-            raise CymruFormatError(f"{allocated!r} is not a YYYY-MM-DD date in {line!r}") from None
-
-
-def _origin_line(line: str) -> CymruOrigin:
-    asns_text, prefix, country, rir, allocated = _fields(line, 5, "origin")
-    if "|" in allocated:
-        raise CymruFormatError(f"origin: more than 5 fields in {line!r}")
-    tokens = asns_text.split()
-    if not tokens:
-        raise CymruFormatError(f"no AS number in {line!r}")
-    asns = tuple(dict.fromkeys(_asn(t, line) for t in tokens))
-    try:
-        network = ipaddress.ip_network(prefix, strict=True)
-    except ValueError:
-        raise CymruFormatError(f"{prefix!r} is not a network prefix in {line!r}") from None
-    if "/" not in prefix:
-        raise CymruFormatError(f"{prefix!r} has no prefix length in {line!r}")
-    _common(country, rir, allocated, line)
-    return CymruOrigin(asns, network.with_prefixlen, country, rir, allocated)
-
-
-def _prefixlen(origin: CymruOrigin) -> int:
-    return ipaddress.ip_network(origin.prefix).prefixlen
-
-
-def parse_cymru_origin(txt: str) -> CymruOrigin:
-    """Parse an origin answer: ``"15169 | 74.125.225.0/24 | US | arin | 2007-03-13"``.
-
-    ``txt`` may hold several lines (one per TXT record, for overlapping announcements): the
-    most specific prefix wins (the first one on a tie). Raises :class:`CymruFormatError`
-    with the reason if any line is malformed.
-    """
-    lines = [line for line in txt.splitlines() if line.strip()]
-    if not lines:
-        raise CymruFormatError("empty origin answer")
-    origins = [_origin_line(line) for line in lines]
-    return max(origins, key=_prefixlen)  # max keeps the first of equals
-
-
-def parse_cymru_asn(txt: str) -> CymruAsn:
-    """Parse an AS answer: ``"15169 | US | arin | 2007-03-13 | GOOGLE - Google Inc., US"``.
-
-    Raises :class:`CymruFormatError` with the reason if it is malformed.
-    """
-    line = txt.strip()
-    if not line:
-        raise CymruFormatError("empty AS answer")
-    asn, country, rir, allocated, name = _fields(line, 5, "AS")
-    number = _asn(asn, line)
-    _common(country, rir, allocated, line)
-    if not name:
-        raise CymruFormatError(f"no AS name in {line!r}")
-    return CymruAsn(number, country, rir, allocated, name)
-
-
-def cymru_origin_name(ip: str | IPAddress) -> str:
-    """The query name for ``ip``: reversed octets under ``origin.asn.cymru.com``, or all 32
-    reversed nibbles under ``origin6.asn.cymru.com``."""
-    addr = as_address(ip)
-    if addr.version == 4:
-        return ".".join(reversed(str(addr).split("."))) + "." + CYMRU_ORIGIN4
-    return ".".join(reversed(addr.exploded.replace(":", ""))) + "." + CYMRU_ORIGIN6
-
-
-async def cymru_asn(resolver: dns.asyncresolver.Resolver, asn: int, timeout: float,
-                    *, limiter: RateLimiter | None = None) -> CymruAsn | DnsAnswer:
-    """The AS's registration and name from ``AS<n>.asn.cymru.com`` TXT, or the failed
-    :class:`DnsAnswer` (``malformed`` if no line parsed or none was about ``asn``)."""
-    answer = await lookup(resolver, f"AS{int(asn)}.{CYMRU_ASN}", "TXT", timeout, limiter=limiter)
-    if not answer.ok:
-        return answer
-    reasons = []
-    for value in answer.values:
-        try:
-            parsed = parse_cymru_asn(value)
-        except CymruFormatError as e:
-            reasons.append(str(e))
-            continue
-        if parsed.asn == asn:
-            return parsed
-        reasons.append(f"answer is about AS{parsed.asn}, not AS{asn}")
-    return replace(answer, status="malformed", error="; ".join(reasons) or "no TXT data")
-
-
-async def cymru_origin(resolver: dns.asyncresolver.Resolver, ip: str | IPAddress, timeout: float,
-                       *, names: bool = True, limiter: RateLimiter | None = None,
-                       ) -> CymruOrigin | DnsAnswer:
-    """Who announces ``ip``, from Team Cymru's origin zones; with ``names``, each origin AS's
-    description too (one ``AS<n>.asn.cymru.com`` query per AS, concurrently).
-
-    Several TXT records (overlapping announcements): the most specific prefix containing
-    ``ip`` wins; malformed ones and ones not containing ``ip`` are skipped. Returns the
-    failed :class:`DnsAnswer` when the lookup failed (``nxdomain``: nobody announces it) or
-    nothing usable came back (``malformed``). Raises ``ValueError`` if ``ip`` is not an
-    address or is reserved (see :func:`is_reserved`): those are never looked up.
-    """
-    addr = as_address(ip)
-    kind = is_reserved(addr)
-    if kind is not None:
-        raise ValueError(f"{addr} is a {kind} address: not looked up")
-    answer = await lookup(resolver, cymru_origin_name(addr), "TXT", timeout, limiter=limiter)
-    if not answer.ok:
-        return answer
-    found: list[CymruOrigin] = []
-    reasons: list[str] = []
-    for value in answer.values:
-        try:
-            origin = parse_cymru_origin(value)
-        except CymruFormatError as e:
-            reasons.append(str(e))
-            continue
-        if addr not in ipaddress.ip_network(origin.prefix):
-            reasons.append(f"{origin.prefix} does not contain {addr}")
-            continue
-        found.append(origin)
-    if not found:
-        return replace(answer, status="malformed", error="; ".join(reasons) or "no TXT data")
-    # values are sorted, so order among equals is stable but not Cymru's: most specific wins
-    best = max(found, key=_prefixlen)
-    if not names:
-        return best
-    described = await asyncio.gather(*(cymru_asn(resolver, n, timeout, limiter=limiter)
-                                       for n in best.asns))
-    return replace(best, as_names=tuple(d.name if isinstance(d, CymruAsn) else ""
-                                        for d in described))

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import quote, urlsplit
 
-from enrich.dns_lookup import RateLimiter
+from enrich.ratelimit import RateLimiter
 from enrich.registration import normalise_domain, one_line
 from enrich.transport import HttpResponse, TransportError, http_get
 from spiders.browser_privacy import BROWSER_USER_AGENT
@@ -193,7 +193,7 @@ LimiterFactory = Callable[[], RateLimiter]
 class RdapClient:
     """Domain lookups against the registries' RDAP servers, one rate limiter per server host.
 
-    ``per_host`` is a factory of :class:`~enrich.dns_lookup.RateLimiter` (called once per RDAP
+    ``per_host`` is a factory of :class:`~enrich.ratelimit.RateLimiter` (called once per RDAP
     host) or ``(max_concurrent, per_second)``; ``per_second`` (``[enrich] rdap_rate``) overrides
     the rate of the tuple form. A 429 (or a 503 with ``Retry-After``) is retried
     up to ``max_retries`` times after waiting what ``Retry-After`` asks (or 1, 2, 4 ... s),

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-SERVICES = ("dns", "hosting", "whois", "tls")
+from enrich.services import SERVICES
 
 
 @dataclass
@@ -69,7 +69,8 @@ class Enricher:
 
     def __init__(self, config: Any, session_factory: Any, run_id: int,
                  progress: Callable[[str, int, int], None] | None = None) -> None:
-        from enrich.dns_lookup import RateLimiter, make_resolver
+        from enrich.dns_lookup import make_resolver
+        from enrich.ratelimit import RateLimiter
 
         self.config = config
         self.Session = session_factory
@@ -171,8 +172,8 @@ class Enricher:
             remaining = {sid: remaining[sid] for sid in plan.deferred}
 
     async def _hosting_batch(self, ips_by_site: dict[int, set[str]], plan: HostingPlan) -> None:
-        from collector.config import parse_duration
-        from enrich.hosting import CdnList, HostingLookup
+        from enrich.cdn import CdnList
+        from enrich.hosting import HostingLookup
         from storage.addresses import is_reserved
 
         all_ips = sorted({ip for ips in ips_by_site.values() for ip in ips})
@@ -180,7 +181,7 @@ class Enricher:
         ips_by_site = plan.chosen
         looked_up = sorted({ip for ips in ips_by_site.values() for ip in ips})
         self.counts["hosting/skipped_addresses"] += sum(plan.skipped.values())
-        ttl = parse_duration(enr.network_ttl)
+        ttl = enr.network_ttl_seconds
         lookup = HostingLookup(list(net.resolvers), net.proxy or None, net.ca_bundle or None, self.timeout,
                                workers=enr.hosting_workers, cdn=CdnList.load(), max_age=ttl,
                                user_agent=net.effective_user_agent)
@@ -550,12 +551,11 @@ def unreachable_error(config: Any, enricher: Enricher) -> str | None:
 
 async def run_enrichment(config: Any, request: EnrichRequest, session_factory: Any, run_id: int) -> EnrichResult:
     """Enrich the due (or named) sites; the caller opened the run record and closes it."""
-    from collector.config import parse_duration
     from storage.enrichment import sites_due
 
     started = time.monotonic()
     enricher = Enricher(config, session_factory, run_id, request.progress)
-    stale = request.stale_after if request.stale_after is not None else parse_duration(config.enrich.stale_after)
+    stale = request.stale_after if request.stale_after is not None else config.enrich.stale_after_seconds
     only = [s for s in SERVICES if s in request.only]
     cutoff = _now() - timedelta(seconds=stale)
 

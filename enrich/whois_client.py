@@ -17,7 +17,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Literal
 
-from enrich.dns_lookup import RateLimiter
+from enrich.ratelimit import RateLimiter
 from enrich.registration import normalise_domain, normalise_hostname, one_line
 from enrich.transport import TransportError, close_stream, open_connection
 from enrich.whois_parse import parse_whois

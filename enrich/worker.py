@@ -24,6 +24,9 @@ While a batch runs, a crawler that re-observes one of its sites (an UPDATE of th
 SQLite has no row locks: there the claim is the plain due query and **one worker at a
 time** is supported (more would enrich the same sites twice); each phase commits on its
 own, as ``isop enrich`` does, so a long batch doesn't hold SQLite's write lock.
+
+A worker's run record and the recomputation of the operator networks afterwards are
+:func:`collector.enrich_worker.run_worker`'s.
 """
 
 from __future__ import annotations
@@ -40,13 +43,13 @@ from sqlalchemy import distinct, exists, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from enrich.run import (
-    SERVICES,
     Enricher,
     PhaseInput,
     read_phase_input,
     run_phases,
     unreachable_error,
 )
+from enrich.services import SERVICES
 from storage.models import Lookup, Page, Site
 
 """PostgreSQL advisory lock held while a worker recomputes the operator networks."""
@@ -151,11 +154,9 @@ def run_batches(config: Any, engine: Any, run_id: int, request: WorkerRequest) -
     Claims move forward by site id, so a run ends even when a site stays due (a site
     without addresses never gets a hosting result): each site is tried once per run.
     """
-    from collector.config import parse_duration
-
     started = time.monotonic()
     only = [s for s in SERVICES if s in request.only]
-    stale = request.stale_after if request.stale_after is not None else parse_duration(config.enrich.stale_after)
+    stale = request.stale_after if request.stale_after is not None else config.enrich.stale_after_seconds
     locking = engine.dialect.name == "postgresql"
     result = WorkerResult(run_id=run_id, outcome="ok", locking=locking)
     after = 0
@@ -203,28 +204,4 @@ def run_batches(config: Any, engine: Any, run_id: int, request: WorkerRequest) -
     return result
 
 
-def run_worker(config: Any, request: WorkerRequest | None = None, *, engine: Any = None) -> WorkerResult:
-    """One enrichment worker run: its own run record (kind ``enrich``, job
-    ``enrich-worker``), batches until nothing is due, the operator networks recomputed.
-    Raises StoreError; an exception inside the run is recorded (outcome failed) and
-    re-raised, and the batches committed before it are kept."""
-    from collector.enrichment import recompute_clusters, recorded_run
-    from storage.migrate import ensure_store
-
-    request = request or WorkerRequest()
-    own = engine is None
-    engine = engine if engine is not None else ensure_store(config.storage.url)
-    try:
-        arguments = {"worker": True, "batch": request.batch, "only": list(request.only),
-                     "stale_after": request.stale_after}
-        result = recorded_run(engine, "enrich-worker", arguments,
-                              lambda run_id: run_batches(config, engine, run_id, request))
-        if result.sites:
-            recompute_clusters(engine, config.clusters)
-        return result
-    finally:
-        if own:
-            engine.dispose()
-
-
-__all__ = ["WorkerRequest", "WorkerResult", "claim_due_sites", "due_services", "run_batches", "run_worker"]
+__all__ = ["WorkerRequest", "WorkerResult", "claim_due_sites", "due_services", "run_batches"]

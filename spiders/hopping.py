@@ -103,17 +103,3 @@ def announced_domains(text: str, own_domain: str, phrases: HopPhrases) -> tuple[
     mirrors = [d for d in _domains_after(text, lowered, phrases.mirrors, own_domain, False, phrases.platforms)
                if d not in moved]
     return moved, mirrors
-
-
-def brand_of(domain: str) -> str:
-    """The brand in a registered domain: its first label without digits and hyphens."""
-    return re.sub(r"[\d-]+", "", domain.split(".", 1)[0].lower())
-
-
-def same_brand(a: str, b: str) -> bool:
-    """Whether two domains carry the same brand (baytorrents.to, baytorrents-proxy.net,
-    xbaytorrents.ws; toon101.com, toon102.com) — what makes a listed domain a mirror."""
-    ba, bb = brand_of(a), brand_of(b)
-    if min(len(ba), len(bb)) < 4:
-        return ba == bb and bool(ba)
-    return ba in bb or bb in ba

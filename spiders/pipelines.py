@@ -260,9 +260,9 @@ class EvidencePipeline:
         run_id = run_id_of(crawler)
         if not run_id:
             raise NotConfigured("no ISOP_RUN_ID: evidence needs a crawl run")
-        from collector import __version__
+        from importlib.metadata import version
 
-        pipeline = cls(Path(s.get("ISOP_EVIDENCE_DIR", "data/evidence")), run_id, f"isop/{__version__}")
+        pipeline = cls(Path(s.get("ISOP_EVIDENCE_DIR", "data/evidence")), run_id, f"isop/{version('isop')}")
         pipeline.crawler = crawler
         return pipeline
 

@@ -36,7 +36,8 @@ class RunRecorder:
 
     def _start(self) -> int:
         # Runs once while the crawler is built, before the reactor starts: blocking is fine here.
-        from collector import __version__
+        from importlib.metadata import version
+
         from storage.db import session_factory
         from storage.migrate import ensure_store
         from storage.models import CrawlRun, RunKind
@@ -45,7 +46,7 @@ class RunRecorder:
         try:
             with session_factory(engine)() as s, s.begin():
                 run = CrawlRun(kind=RunKind.DISCOVERY, job="scrapy", arguments={"started_by": "scrapy crawl"},
-                               hostname=socket.gethostname(), pid=os.getpid(), isop_version=__version__)
+                               hostname=socket.gethostname(), pid=os.getpid(), isop_version=version("isop"))
                 s.add(run)
                 s.flush()
                 return run.id

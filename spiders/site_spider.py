@@ -21,7 +21,7 @@ from twisted.python.failure import Failure
 from spiders.analysis import Analyser, PageFacts, default_workers
 from spiders.budget import EXEMPT
 from spiders.depth import SAME_DEPTH
-from spiders.hopping import numbered_successors, same_brand
+from spiders.hopping import numbered_successors
 from spiders.items import (
     DownloadItem,
     IndicatorItem,
@@ -32,7 +32,7 @@ from spiders.items import (
 from spiders.page import decode, is_html
 from spiders.render import render_meta
 from spiders.truncation import cut, truncated
-from storage.names import site_of
+from storage.names import same_brand, site_of
 
 DOWNLOAD_EXTENSIONS = frozenset(
     "exe msi dmg pkg apk xapk ipa deb rpm bin jar appimage zip rar 7z tar gz tgz bz2 xz zst iso img "
@@ -92,7 +92,7 @@ class SiteSpider(scrapy.Spider):
         if urls:
             start.extend(u.strip() for u in (urls.split() if isinstance(urls, str) else urls) if u.strip())
         if seeds:
-            from collector.seeds import read_seed_file
+            from spiders.seeds import read_seed_file
 
             start.extend(read_seed_file(seeds).urls)
         self.start_urls = start
@@ -147,7 +147,7 @@ class SiteSpider(scrapy.Spider):
     def _seed_request(self, url: str) -> scrapy.Request | None:
         """The request for one seed; None (a warning and ``isop/seeds/skipped``) for a seed
         that is not a crawlable URL, so one bad seed never aborts the others."""
-        from collector.seeds import check_url
+        from spiders.seeds import check_url
 
         try:
             return self.page_request(check_url(url), priority=100, seed=True)
@@ -504,7 +504,7 @@ async def resolve_live(names: list[str], resolvers: list[str], timeout: float) -
     import dns.exception
     import dns.resolver
 
-    from enrich.resolver import make_async_resolver
+    from spiders.resolver import make_async_resolver
 
     resolver = make_async_resolver(resolvers, timeout)
     silent = (dns.exception.Timeout, dns.resolver.NoNameservers, dns.resolver.LifetimeTimeout, OSError)

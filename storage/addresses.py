@@ -2,7 +2,7 @@
 
 One table for every layer that must know: the crawl's destination guard
 (:mod:`spiders.destinations`) refuses them, enrichment never looks them up as hosting
-(:mod:`enrich.hosting`) nor probes them (:mod:`enrich.run`).
+(:mod:`enrich.hosting`, :mod:`enrich.cymru`) nor probes them (:mod:`enrich.run`).
 """
 
 from __future__ import annotations
@@ -52,6 +52,14 @@ def as_address(ip: str | IPAddress) -> IPAddress:
     if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
         return addr.ipv4_mapped
     return addr
+
+
+def parse_address(ip: object) -> IPAddress | None:
+    """:func:`as_address` for anything, None instead of ``ValueError`` if it is no address."""
+    try:
+        return as_address(ip)  # type: ignore[arg-type]
+    except ValueError:
+        return None
 
 
 def is_reserved(ip: str | IPAddress) -> str | None:

@@ -5,7 +5,8 @@ Enrichment marks the networks it looked up (``Network.cdn``), but an address ins
 published range is an edge whether or not its network lookup succeeded (or ever ran), so
 the store's readers ask this module too; likewise a name CNAMEd into a CDN
 (:func:`cdn_of_cname`) and a CDN's own nameservers (:func:`cdn_of_nameserver`), read once
-per file. ``enrich.hosting.CdnList`` reads the same file for enrichment (ASNs, AS names).
+per file. ``enrich.cdn.CdnList`` reads the same file for enrichment (ASNs, AS names), with
+the same name matching (:func:`norm_host`, :func:`suffix_match`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ import tomllib
 from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
+
+from storage.addresses import parse_address
 
 CDN_FILE = Path(__file__).resolve().parents[1] / "config" / "enrich" / "cdn.toml"
 
@@ -31,12 +34,24 @@ def _providers(path: Path = CDN_FILE) -> tuple[dict, ...]:
 
 @lru_cache(maxsize=4)
 def _suffixes(key: str, path: Path = CDN_FILE) -> tuple[tuple[str, str], ...]:
-    return tuple((str(s).strip().strip(".").lower(), str(p.get("name", "CDN"))) for p in _providers(path)
+    return tuple((norm_host(str(s)), str(p.get("name", "CDN"))) for p in _providers(path)
                  for s in (p.get(key) or []) if isinstance(s, str) and s.strip().strip("."))
 
 
+def norm_host(name: str) -> str:
+    """A host name as the CDN file's suffixes are kept: lower-case, no dots at either end."""
+    return name.strip().strip(".").lower()
+
+
+def suffix_match(name: str, suffixes: Iterable[str]) -> bool:
+    """``name`` is one of ``suffixes`` or lies under one, on a label boundary (so
+    ``notcloudflare.net`` is not under ``cloudflare.net``)."""
+    name = norm_host(name)
+    return bool(name) and any(name == s or name.endswith("." + s) for s in suffixes)
+
+
 def _suffix_of(name: str, key: str) -> str | None:
-    name = name.strip().strip(".").lower()
+    name = norm_host(name)
     return next((cdn for s, cdn in _suffixes(key) if name and (name == s or name.endswith("." + s))), None)
 
 
@@ -64,12 +79,9 @@ def _ranges(path: Path = CDN_FILE) -> tuple[tuple[ipaddress.IPv4Network | ipaddr
 
 def cdn_of(ip: str) -> str | None:
     """The CDN whose published range holds ``ip`` (IPv4 or IPv6), or None."""
-    try:
-        addr = ipaddress.ip_address(ip.strip())
-    except ValueError:
+    addr = parse_address(ip)
+    if addr is None:
         return None
-    if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
-        addr = addr.ipv4_mapped
     for net, name in _ranges():
         if net.version == addr.version and addr in net:
             return name

@@ -1,4 +1,5 @@
-"""Alembic, driven from code: the URL comes from isop's config, never from alembic.ini."""
+"""Alembic, driven from code: the caller hands in the store's URL (isop's ``[storage] url``);
+``storage/migrations/env.py`` reads it from the alembic config's attributes."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
 def alembic_config(url: str) -> AlembicConfig:
+    """The alembic config of isop's migrations, aimed at the store at ``url``."""
     cfg = AlembicConfig(str(MIGRATIONS.parent / "alembic.ini"))
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.attributes["isop_url"] = normalise_url(url)

@@ -72,7 +72,7 @@ from storage.models import (
     Site,
     SiteRelation,
 )
-from storage.names import HostNameError, parse_host
+from storage.names import HostNameError, parse_host, same_brand
 from storage.nameservers import provider_of
 
 MAX_NAMES_PER_ADDRESS = 200
@@ -455,8 +455,7 @@ def _nameservers(session: Session, ids: list[int] | None) -> IdentifierMap:
 
 def brands(domains: Iterable[str]) -> int:
     """How many brands ``domains`` carry (``baytor.cc``, ``baytor-proxy.net`` and
-    ``xbaytor.ws`` are one: :func:`spiders.hopping.same_brand`)."""
-    from spiders.hopping import same_brand
+    ``xbaytor.ws`` are one: :func:`storage.names.same_brand`)."""
 
     groups: list[str] = []
     for d in sorted(domains):
@@ -492,7 +491,6 @@ def _hops(session: Session, ids: list[int] | None, max_brands: int, max_domains:
     def ordinary(group: set[int]) -> bool:
         return len(group) <= max_domains and brands(domains.get(i, "") for i in group) <= max_brands
 
-    from spiders.hopping import same_brand
 
     def one_brand_in(t: int) -> bool:
         """Whether the sites hopping to ``t`` from other brands are of one brand at most: two

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from collector.config import ConfigError, as_toml, load_config, parse_host_port
+from collector.config import ConfigError, as_toml, load_config
+from spiders.resolver import parse_host_port
 
 
 def write(tmp_path: Path, text: str) -> Path:

@@ -57,9 +57,8 @@ def pg_url():
 
 def test_cli_commands_register_with_help_on_every_option():
     from collector.cli import cli
-    from collector.cli_distributed import COMMANDS, register
+    from collector.cli.distributed import COMMANDS
 
-    register(cli)
     for command in COMMANDS:
         assert cli.commands[command.name] is command
         assert all(p.help for p in command.params if hasattr(p, "help") and p.name != "help"), command.name
@@ -217,7 +216,7 @@ def test_two_crawlers_share_a_crawl_and_a_killed_one_loses_nothing(sandbox, tmp_
     workers = {}
     for name in ("victim", "survivor"):
         (cwd := tmp_path / name).mkdir()
-        workers[name] = _isop("collector.cli_distributed", _config(cwd, sandbox, pg_url),
+        workers[name] = _isop("collector.cli", _config(cwd, sandbox, pg_url),
                               ["crawl-distributed", "--seeds", str(seeds), "--crawl-key", key, "--redis-url",
                                REDIS_URL, "--worker-id", name, "--heartbeat-ttl", "3", "--idle-seconds", "2",
                                "--no-progress"], env, cwd)
@@ -353,7 +352,8 @@ def test_claims_skip_locked_sites_and_do_not_block_writers(store_url):
 @pytest.mark.postgres
 def test_two_enrichment_workers_enrich_each_site_once(sandbox, tmp_path, pg_url):
     from collector.config import load_config
-    from enrich.worker import WorkerRequest, run_worker
+    from collector.enrich_worker import run_worker
+    from enrich.worker import WorkerRequest
     from storage.db import open_engine
 
     sample = ["torrentwang.net", "fmovix.xyz", "cuevanahd.io", "jusoya.kr", "baytorrents.to", "torrentbaza.ru",

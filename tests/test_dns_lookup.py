@@ -1,5 +1,6 @@
 """enrich.dns_lookup against the sandbox world's DNS server (and, for what the sandbox cannot
-do — REFUSED, lame servers, odd record data — a tiny scripted DNS server on loopback)."""
+do — REFUSED, lame servers, odd record data — a tiny scripted DNS server on loopback,
+tests/scripted_dns.py); the reserved-address table it shares (storage.addresses)."""
 
 from __future__ import annotations
 
@@ -9,38 +10,26 @@ import tomllib
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-import dns.flags
-import dns.message
 import dns.name
 import dns.nameserver
-import dns.rcode
 import dns.rdata
 import dns.rdataclass
-import dns.rdatatype
-import dns.rrset
 import pytest
+from scripted_dns import with_scripted_dns
 
-from collector.sandbox.dns import garble, start_dns
+from collector.sandbox.dns import start_dns
 from collector.sandbox.world import load_world
 from enrich.dns_lookup import (
-    CymruAsn,
-    CymruFormatError,
-    CymruOrigin,
     DnsAnswer,
-    RateLimiter,
     cname_chain,
-    cymru_asn,
-    cymru_origin,
-    cymru_origin_name,
-    is_reserved,
     lookup,
     lookup_domain,
     make_resolver,
-    parse_cymru_asn,
-    parse_cymru_origin,
     rdata_text,
 )
-from enrich.resolver import StrictDo53Nameserver, make_async_resolver
+from enrich.ratelimit import RateLimiter
+from spiders.resolver import StrictDo53Nameserver, make_async_resolver
+from storage.addresses import is_reserved
 
 WORLD = Path(__file__).resolve().parents[1] / "config" / "sandbox" / "default"
 TIMEOUT = 2.0
@@ -289,88 +278,7 @@ def test_cname_chain_is_loop_safe_and_bounded(fault_world) -> None:
                       ("b.loop.test", ("c.loop.test",)), ("c.loop.test", ("a.loop.test",))]
 
 
-# -- a scripted server for what the sandbox never does -----------------------------------------
-
-
-def rrset(name: str, rtype: str, *values: str) -> dns.rrset.RRset:
-    return dns.rrset.from_text_list(name, 300, "IN", rtype, list(values))
-
-
-def scripted(query: dns.message.Message) -> bytes | None:
-    """Answers chosen by the question's name."""
-    q = query.question[0]
-    name = q.name.to_text().lower()
-    response = dns.message.make_response(query)
-    response.flags &= ~(dns.flags.AA | dns.flags.RA)
-    if name == "refused.fake.":
-        response.set_rcode(dns.rcode.REFUSED)
-    elif name == "lame.fake.":  # neither authoritative nor recursive
-        response.answer.append(rrset(name, "A", "185.212.41.7"))
-    elif name == "nxlame.fake.":
-        response.set_rcode(dns.rcode.NXDOMAIN)
-    elif name == "upward.fake.":  # the classic lame answer: a referral to the root
-        response.authority.append(rrset(".", "NS", "a.root-servers.net."))
-    elif name == "down.fake.":  # a delegation: an answer for an iterative resolver, not for us
-        response.authority.append(rrset("down.fake.", "NS", "ns1.elsewhere.example."))
-    elif name == "recursive.fake.":  # a recursive resolver's answer: RA, no AA
-        response.flags |= dns.flags.RA
-        response.answer.append(rrset(name, "A", "185.212.41.7"))
-    elif name == "garbage.fake.":
-        return garble(response.to_wire())
-    elif name == "values.fake.":
-        response.flags |= dns.flags.AA
-        data = {
-            "TXT": ['"v=spf1 " "-all"', '"caf\\195\\169"', '"\\255\\254ok"'],
-            "MX": ["20 MX.Example.NET.", "0 .", "5 b.example.net."],
-            "NS": ["NS2.Example.NET.", "ns1.example.net."],
-            "AAAA": ["2001:DB8:0:0::1"],
-            "SOA": ["NS1.Example.NET. Hostmaster.Example.NET. 7 3600 600 86400 300"],
-        }[dns.rdatatype.to_text(q.rdtype)]
-        response.answer.append(rrset(name, dns.rdatatype.to_text(q.rdtype), *data))
-    elif name.endswith(".origin.asn.cymru.com."):
-        response.flags |= dns.flags.AA
-        lines = {
-            "7.41.212.185.origin.asn.cymru.com.": [
-                "209588 | 185.212.40.0/22 | PA | ripencc | 2019-05-14",
-                "64501 64502 | 185.212.41.0/24 | GB | ripencc | 2020-01-02",
-                "not a cymru line",
-                "64999 | 10.0.0.0/8 | ZZ | arin | 2020-01-01"],
-            "8.41.212.185.origin.asn.cymru.com.": [
-                "AS1 | 185.212.41.0/24 | GB | ripencc | 2020-01-02",
-                "64500 | 91.0.0.0/8 | DE | ripencc | 2020-01-02"],
-        }.get(name)
-        if lines is None:
-            response.set_rcode(dns.rcode.NXDOMAIN)
-        else:
-            response.answer.append(rrset(name, "TXT", *(f'"{x}"' for x in lines)))
-    elif name == "as64501.asn.cymru.com.":
-        response.flags |= dns.flags.AA
-        response.answer.append(rrset(name, "TXT", '"64999 | GB | ripencc | 2020-01-02 | WRONG - Wrong, GB"'))
-    else:
-        response.flags |= dns.flags.AA
-        response.set_rcode(dns.rcode.NXDOMAIN)
-    return response.to_wire()
-
-
-class _Scripted(asyncio.DatagramProtocol):
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport
-
-    def datagram_received(self, data: bytes, addr: tuple) -> None:
-        wire = scripted(dns.message.from_wire(data))
-        if wire is not None:
-            self.transport.sendto(wire, addr)  # type: ignore[attr-defined]
-
-
-def with_scripted_dns(body: Callable[[list[str]], Awaitable[object]]) -> object:
-    async def main() -> object:
-        transport, _ = await asyncio.get_running_loop().create_datagram_endpoint(
-            _Scripted, local_addr=("127.0.0.1", 0))
-        try:
-            return await body([f"127.0.0.1:{transport.get_extra_info('sockname')[1]}"])
-        finally:
-            transport.close()
-    return run(main())
+# -- a scripted server for what the sandbox never does (tests/scripted_dns.py) ----------------
 
 
 def test_refused_and_lame_servers() -> None:
@@ -419,155 +327,6 @@ def test_make_async_resolver_keeps_its_default() -> None:
     assert [(ns.address, ns.port) for ns in strict.nameservers] == [("127.0.0.1", 5353), ("::1", 53)]
 
 
-# -- Team Cymru ---------------------------------------------------------------------------------
-
-
-def networks() -> list[dict]:
-    return tomllib.loads((WORLD / "networks.toml").read_text())["network"]
-
-
-def test_cymru_origin_and_asn_match_the_worlds_networks(resolvers: list[str]) -> None:
-    nets = networks()
-    first_of_asn: dict[int, dict] = {}
-    for n in nets:
-        first_of_asn.setdefault(n["asn"], n)
-    probes = []
-    for n in nets:
-        network = ipaddress.ip_network(n["cidr"])
-        ip = network.network_address + 1
-        best = max((m for m in nets if ip in ipaddress.ip_network(m["cidr"])),
-                   key=lambda m: ipaddress.ip_network(m["cidr"]).prefixlen)
-        probes.append((str(ip), best))
-    assert any(ipaddress.ip_address(ip).version == 6 for ip, _ in probes)
-
-    async def main() -> tuple[list, list]:
-        resolver = make_resolver(resolvers, TIMEOUT)
-        limiter = RateLimiter(16, 0)
-        origins = await asyncio.gather(*(cymru_origin(resolver, ip, TIMEOUT, limiter=limiter)
-                                         for ip, _ in probes))
-        asns = await asyncio.gather(*(cymru_asn(resolver, asn, TIMEOUT, limiter=limiter)
-                                      for asn in first_of_asn))
-        return origins, asns
-
-    origins, asns = run(main())
-    for (ip, net), origin in zip(probes, origins, strict=True):
-        first = first_of_asn[net["asn"]]
-        assert origin == CymruOrigin(
-            asns=(net["asn"],), prefix=str(ipaddress.ip_network(net["cidr"])), country=net["country"],
-            rir=net["rir"], allocated=net.get("allocated", ""),
-            as_names=(f"{first['as_name']} - {first['org']}, {first['country']}",)), ip
-    for (asn, n), got in zip(first_of_asn.items(), asns, strict=True):
-        assert isinstance(got, CymruAsn)
-        assert (got.asn, got.country, got.rir, got.allocated, got.handle) == (
-            asn, n["country"], n["rir"], n.get("allocated", ""), n["as_name"])
-
-
-def test_cymru_for_world_domains_addresses(resolvers: list[str]) -> None:
-    """The addresses sites resolve to are attributed to the world's networks; a reserved
-    one (ddalgitoon100.com's 127.0.0.2) is never looked up."""
-    async def main() -> tuple:
-        resolver = make_resolver(resolvers, TIMEOUT)
-        a = await lookup(resolver, "cinemadispatch.com", "A", TIMEOUT)
-        aaaa = await lookup(resolver, "cinemadispatch.com", "AAAA", TIMEOUT)
-        origins = [await cymru_origin(resolver, ip, TIMEOUT, names=False) for ip in a.values + aaaa.values]
-        dead = await lookup(resolver, "ddalgitoon100.com", "A", TIMEOUT)
-        unknown = await cymru_origin(resolver, "1.1.1.1", TIMEOUT)
-        limiter = RateLimiter(1, 0)
-        with pytest.raises(ValueError, match="loopback"):
-            await cymru_origin(resolver, dead.values[0], TIMEOUT, limiter=limiter)
-        return origins, dead, unknown, limiter
-
-    origins, dead, unknown, limiter = run(main())
-    assert len(origins) == 4 and all(isinstance(o, CymruOrigin) and o.asns == (13335,) for o in origins)
-    assert {o.prefix for o in origins} == {"104.21.0.0/16", "172.67.0.0/16", "2606:4700::/32"}
-    assert origins[0].as_names == ()
-    assert dead.values == ("127.0.0.2",) and is_reserved(dead.values[0]) == "loopback"
-    assert limiter.max_in_flight == 0  # no query was made for it
-    assert isinstance(unknown, DnsAnswer) and unknown.status == "nxdomain"
-    assert unknown.name == "1.1.1.1.origin.asn.cymru.com"
-
-
-def test_cymru_origin_skips_bad_lines_and_checks_answers() -> None:
-    async def body(resolvers: list[str]) -> tuple:
-        resolver = make_resolver(resolvers, TIMEOUT)
-        return (await cymru_origin(resolver, "185.212.41.7", TIMEOUT, names=False),
-                await cymru_origin(resolver, "185.212.41.8", TIMEOUT),
-                await cymru_origin(resolver, "185.212.41.7", TIMEOUT),
-                await cymru_asn(resolver, 64501, TIMEOUT))
-
-    best, bad, named, wrong_asn = with_scripted_dns(body)
-    assert best == CymruOrigin((64501, 64502), "185.212.41.0/24", "GB", "ripencc", "2020-01-02")
-    assert isinstance(bad, DnsAnswer) and bad.status == "malformed"
-    assert "'AS1' is not an AS number" in (bad.error or "") and "does not contain" in (bad.error or "")
-    assert isinstance(named, CymruOrigin) and named.as_names == ("", "")  # AS lookups failed
-    assert isinstance(wrong_asn, DnsAnswer) and wrong_asn.status == "malformed"
-    assert "AS64999" in (wrong_asn.error or "")
-
-
-def test_cymru_query_names() -> None:
-    assert cymru_origin_name("74.125.225.1") == "1.225.125.74.origin.asn.cymru.com"
-    six = cymru_origin_name("2606:4700::6810:1")
-    assert six.endswith(".origin6.asn.cymru.com") and six.count(".") == 32 + 3
-    assert six.startswith("1.0.0.0.0.1.8.6.0.0.0.0.") and "0.0.7.4.6.0.6.2.origin6" in six
-    assert cymru_origin_name("::ffff:74.125.225.1") == "1.225.125.74.origin.asn.cymru.com"
-
-
-def test_parse_cymru_origin() -> None:
-    one = parse_cymru_origin("15169 | 74.125.225.0/24 | US | arin | 2007-03-13")
-    assert one == CymruOrigin((15169,), "74.125.225.0/24", "US", "arin", "2007-03-13")
-    multi = parse_cymru_origin(" 15169 36040 | 2001:4860::/32 | US | arin | ")
-    assert (multi.asns, multi.prefix, multi.allocated) == ((15169, 36040), "2001:4860::/32", "")
-    several = parse_cymru_origin("209588 | 185.212.40.0/22 | PA | ripencc | 2019-05-14\n"
-                                 "60068 | 185.212.41.0/24 | GB | ripencc | 2020-01-02\n"
-                                 "60069 | 185.212.42.0/24 | GB | ripencc | 2020-01-02\n")
-    assert (several.asns, several.prefix) == ((60068,), "185.212.41.0/24")
-
-
-@pytest.mark.parametrize(("txt", "reason"), [
-    ("", "empty"),
-    ("15169 | 74.125.225.0/24 | US | arin", "4 fields"),
-    ("15169 | 74.125.225.0/24 | US | arin | 2007-03-13 | extra", "more than 5 fields"),
-    (" | 74.125.225.0/24 | US | arin | 2007-03-13", "no AS number"),
-    ("AS15169 | 74.125.225.0/24 | US | arin | 2007-03-13", "not an AS number"),
-    ("NA | 74.125.225.0/24 | US | arin | 2007-03-13", "not an AS number"),
-    ("0 | 74.125.225.0/24 | US | arin | 2007-03-13", "not an AS number"),
-    ("4294967296 | 74.125.225.0/24 | US | arin | 2007-03-13", "not an AS number"),
-    ("15169 | 74.125.225.1/24 | US | arin | 2007-03-13", "not a network prefix"),
-    ("15169 | google | US | arin | 2007-03-13", "not a network prefix"),
-    ("15169 | 74.125.225.0 | US | arin | 2007-03-13", "no prefix length"),
-    ("15169 | 74.125.225.0/24 | USA | arin | 2007-03-13", "not a country code"),
-    ("15169 | 74.125.225.0/24 | US | ARIN! | 2007-03-13", "not a registry name"),
-    ("15169 | 74.125.225.0/24 | US | arin | 2007-13-45", "not a YYYY-MM-DD date"),
-    ("15169 | 74.125.225.0/24 | US | arin | 20070313", "not a YYYY-MM-DD date"),
-    ("15169 | 74.125.225.0/24 | US | arin | 2007-03-13\ngarbage", "1 fields"),
-])
-def test_parse_cymru_origin_rejects(txt: str, reason: str) -> None:
-    with pytest.raises(CymruFormatError, match=reason):
-        parse_cymru_origin(txt)
-
-
-def test_parse_cymru_asn() -> None:
-    got = parse_cymru_asn("15169 | US | arin | 2000-03-30 | GOOGLE - Google Inc., US")
-    assert got == CymruAsn(15169, "US", "arin", "2000-03-30", "GOOGLE - Google Inc., US")
-    assert got.handle == "GOOGLE"
-    odd = parse_cymru_asn("64500 |  | ripencc |  | ODD | NAME - with a bar, EU")
-    assert (odd.country, odd.allocated, odd.name, odd.handle) == ("", "", "ODD | NAME - with a bar, EU", "ODD | NAME")
-
-
-@pytest.mark.parametrize(("txt", "reason"), [
-    ("", "empty"),
-    ("15169 | US | arin | 2000-03-30", "4 fields"),
-    ("AS15169 | US | arin | 2000-03-30 | GOOGLE", "not an AS number"),
-    ("15169 | United States | arin | 2000-03-30 | GOOGLE", "not a country code"),
-    ("15169 | US | arin | March 2000 | GOOGLE", "not a YYYY-MM-DD date"),
-    ("15169 | US | arin | 2000-03-30 |  ", "no AS name"),
-    ("15169 | US | arin | 2000-03-30 | GOOGLE\n15169 | US | arin | 2000-03-30 | GOOGLE", "one line"),
-])
-def test_parse_cymru_asn_rejects(txt: str, reason: str) -> None:
-    with pytest.raises(CymruFormatError, match=reason):
-        parse_cymru_asn(txt)
-
-
 # -- reserved addresses -------------------------------------------------------------------------
 
 
@@ -598,7 +357,7 @@ def test_is_reserved_rejects_non_addresses() -> None:
         is_reserved("example.com")
 
 
-# -- the rate limiter ---------------------------------------------------------------------------
+# -- lookups under the rate limiter --------------------------------------------------------------
 
 
 def test_limiter_bounds_concurrency_of_real_lookups(resolvers: list[str]) -> None:
@@ -612,61 +371,3 @@ def test_limiter_bounds_concurrency_of_real_lookups(resolvers: list[str]) -> Non
     answers = run(main())
     assert len(answers) >= 7 + 3 * len(hosts)
     assert limiter.max_in_flight == 3 and limiter.in_flight == 0
-
-
-def test_limiter_holds_back_the_rest_until_a_slot_frees() -> None:
-    async def main() -> tuple[int, int, int]:
-        limiter = RateLimiter(max_concurrent=2, per_second=0)
-        gate = asyncio.Event()
-        done = 0
-
-        async def work() -> None:
-            nonlocal done
-            async with limiter:
-                await gate.wait()
-                done += 1
-
-        tasks = [asyncio.create_task(work()) for _ in range(7)]
-        for _ in range(5):
-            await asyncio.sleep(0)
-        holding = limiter.in_flight
-        gate.set()
-        await asyncio.gather(*tasks)
-        return holding, limiter.max_in_flight, done
-
-    assert run(main()) == (2, 2, 7)
-
-
-def test_token_bucket_paces_starts_without_real_time() -> None:
-    now = [100.0]
-    slept: list[float] = []
-
-    async def fake_sleep(seconds: float) -> None:
-        slept.append(round(seconds, 6))
-        now[0] += seconds
-
-    async def main() -> None:
-        limiter = RateLimiter(max_concurrent=10, per_second=2, burst=2,
-                              clock=lambda: now[0], sleep=fake_sleep)
-        for _ in range(5):
-            async with limiter:
-                pass
-        assert slept == [0.5, 0.5, 0.5]  # two from the full bucket, then one per 1/2 s
-        now[0] += 60  # a long pause refills the bucket only up to its size
-        slept.clear()
-        for _ in range(3):
-            await limiter.acquire()
-        assert slept == [0.5] and limiter.in_flight == 3
-        for _ in range(3):
-            limiter.release()
-
-    run(main())
-
-
-def test_limiter_arguments_are_checked() -> None:
-    with pytest.raises(ValueError):
-        RateLimiter(max_concurrent=0)
-    with pytest.raises(ValueError):
-        RateLimiter(per_second=-1)
-    with pytest.raises(ValueError):
-        RateLimiter(burst=0)

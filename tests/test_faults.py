@@ -493,7 +493,7 @@ def redis_worker(sandbox, tmp_path, guarded_env, restartable_redis):
     env = dict(guarded_env)
     env["PYTHONPATH"] = os.pathsep.join([env["PYTHONPATH"], str(conftest.REPO)])
     proc = subprocess.Popen(
-        [sys.executable, "-m", "collector.cli_distributed", "--config", str(config), "crawl-distributed", "--url",
+        [sys.executable, "-m", "collector.cli", "--config", str(config), "crawl-distributed", "--url",
          ARCHIVE, "--max-pages", "400", "--crawl-key", key, "--redis-url", REDIS_URL, "--worker-id", "w1",
          "--heartbeat-ttl", "3", "--idle-seconds", "2", "--no-progress"],
         env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

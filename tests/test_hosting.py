@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import ipaddress
 import json
 import socket
@@ -12,19 +11,9 @@ from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
-from enrich.hosting import (
-    DEFAULT_CDN_FILE,
-    MAX_RAW_CHARS,
-    CdnList,
-    CdnListError,
-    HostingLookup,
-    NetworkCache,
-    NetworkFacts,
-    _bounded_raw,
-    cache_network,
-)
+from enrich.hosting import MAX_RAW_CHARS, HostingLookup, _bounded_raw
+from enrich.network_cache import NetworkCache
+from enrich.network_facts import NetworkFacts
 
 WORLD = Path(__file__).resolve().parents[1] / "config" / "sandbox" / "default"
 TIMEOUT = 5.0
@@ -218,57 +207,12 @@ def test_bad_input_is_a_status() -> None:
         assert f.status == "error" and f.error and "not an IP address" in f.error
 
 
-# -- the network cache -----------------------------------------------------------------------------
+# -- the network cache, seeded ------------------------------------------------------------------
 
 
 def _facts(ip: str, cidr: str, asn_cidr: str | None = None, asn: int = 64500) -> NetworkFacts:
     return NetworkFacts(ip=ip, asn=asn, asn_cidr=asn_cidr or cidr, cidr=cidr, org="Example Hosting",
                         asn_name="EXAMPLE-AS")
-
-
-def test_network_cache_seeding_and_age() -> None:
-    now = [1_000_000.0]
-    cache = NetworkCache(dt.timedelta(days=1), clock=lambda: now[0])
-    assert cache.add(_facts("198.100.1.1", "198.100.0.0/16"), fetched_at=now[0] - 3600)
-    assert cache.add(_facts("198.100.7.1", "198.100.0.0/16", "198.100.4.0/22", asn=64501),
-                     fetched_at=now[0] - 60)
-    assert not cache.add(NetworkFacts(ip="198.100.1.1"))
-    assert len(cache) == 2
-    assert cache.get("198.100.5.5").asn == 64501  # the most specific network wins
-    assert cache.get("198.100.200.1").asn == 64500
-    assert cache.get("198.101.0.1") is None and cache.get("nonsense") is None
-    now[0] += 86400 - 100  # the /22 is still fresh, the /16 is not
-    assert cache.get("198.100.5.5").asn == 64501
-    assert cache.get("198.100.200.1") is None
-    # naive datetimes are UTC, as the store keeps them
-    stored = dt.datetime.fromtimestamp(now[0], dt.UTC).replace(tzinfo=None)
-    cache.add(_facts("2001:4860::1", "2001:4860::/32"), fetched_at=stored)
-    assert cache.get("2001:4860:1::99").cidr == "2001:4860::/32"
-
-
-def test_network_cache_seeds_from_stored_rows() -> None:
-    class Row:  # the attributes of storage.models.Network
-        cidr, start_address, end_address, asn = "185.178.208.0/22", "185.178.208.0", "185.178.211.255", 57724
-        name, handle, org, country, rir = "DDOS-GUARD", "185.178.208.0 - 185.178.211.255", "DDOS-GUARD LTD", "RU", "ripencc"
-        abuse_email, cdn, raw = "abuse@ddos-guard.net", "DDoS-Guard", {"handle": "x"}
-        last_seen = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-
-    cache = NetworkCache(3600)
-    assert cache.add_stored(Row())
-    f = cache.get("185.178.209.1")
-    assert f is not None and f.asn == 57724 and f.org == "DDOS-GUARD LTD" and f.cidr == Row.cidr
-    Row.cidr = "garbage"
-    assert not cache.add_stored(Row())
-    old = NetworkCache(3600)
-    Row.cidr, Row.last_seen = "185.178.208.0/22", dt.datetime(2020, 1, 1)
-    assert old.add_stored(Row()) and old.get("185.178.209.1") is None
-
-
-def test_cache_network_is_the_more_specific_block() -> None:
-    assert str(cache_network(_facts("10.1.2.3", "10.0.0.0/8", "10.1.0.0/16"))) == "10.1.0.0/16"
-    assert str(cache_network(_facts("10.1.2.3", "10.1.2.0/24", "10.0.0.0/8"))) == "10.1.2.0/24"
-    assert cache_network(_facts("10.9.9.9", "10.1.0.0/16")) is None  # the address is elsewhere
-    assert cache_network(NetworkFacts(ip="", cidr="10.0.0.0/8", asn_cidr="11.0.0.0/8")) is None
 
 
 def test_seeded_cache_answers_without_sending() -> None:
@@ -294,81 +238,3 @@ def test_raw_is_bounded() -> None:
     assert len(json.dumps(out)) <= MAX_RAW_CHARS
     assert hash(NetworkFacts(ip="1.2.3.4", raw=out)) == hash(NetworkFacts(ip="1.2.3.4"))
     assert _bounded_raw(None) is None
-
-
-# -- the CDN list ----------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def cdn() -> CdnList:
-    return CdnList.load()
-
-
-def test_cdn_file_lists_the_providers(cdn: CdnList) -> None:
-    names = {p.name for p in cdn.providers}
-    for wanted in ("Cloudflare", "Akamai", "Fastly", "Amazon CloudFront", "Google Cloud CDN",
-                   "Azure Front Door", "DDoS-Guard", "StackPath/Highwinds", "Imperva/Incapsula",
-                   "Sucuri", "BunnyCDN", "CDN77", "G-Core Labs", "Qrator", "StormWall",
-                   "Edgio/Limelight", "QUIC.cloud", "ArvanCloud"):
-        assert wanted in names
-    assert any("Tencent" in n for n in names) and any("Alibaba" in n for n in names)
-    for p in cdn.providers:
-        assert p.asns or p.cidrs or p.cnames or p.nameservers, p.name
-    assert CdnList.load(DEFAULT_CDN_FILE).providers == cdn.providers
-
-
-def test_cdn_match_by_asn_and_cidr(cdn: CdnList) -> None:
-    assert cdn.match(asn=13335) == "Cloudflare"
-    assert cdn.match(asn=209242) == "Cloudflare"
-    assert cdn.match(asn=20940) == "Akamai"
-    assert cdn.match(asn=54113) == "Fastly"
-    assert cdn.match(asn=57724) == "DDoS-Guard"
-    assert cdn.match(asn=262254) == "DDoS-Guard"
-    assert cdn.match(asn=200449) == "Qrator"
-    assert cdn.match(asn=59796) == "StormWall"
-    assert cdn.match(asn=16509) is None  # Amazon's shared ASN is not CloudFront
-    assert cdn.match(asn=24940) is None
-    assert cdn.match(ip="104.16.1.1") == "Cloudflare"
-    assert cdn.match(ip="2606:4700:3030::1") == "Cloudflare"
-    assert cdn.match(ip="::ffff:104.16.1.1") == "Cloudflare"
-    assert cdn.match(ip="151.101.1.1") == "Fastly"
-    assert cdn.match(ip="52.84.10.10") == "Amazon CloudFront"
-    assert cdn.match(ip="88.198.1.1") is None
-    assert cdn.match(ip="not an address") is None
-    assert cdn.match() is None
-
-
-def test_cdn_match_by_names(cdn: CdnList) -> None:
-    assert cdn.match(cnames=["example.com.cdn.cloudflare.net."]) == "Cloudflare"
-    assert cdn.match(cnames=["e1234.a.AKAMAIEDGE.net"]) == "Akamai"
-    assert cdn.match(cnames=["www.example.com.edgekey.net"]) == "Akamai"
-    assert cdn.match(cnames=["x.edgesuite.net"]) == "Akamai"
-    assert cdn.match(cnames=["dualstack.x.global.fastly.net"]) == "Fastly"
-    assert cdn.match(cnames=["d111111abcdef8.cloudfront.net"]) == "Amazon CloudFront"
-    assert cdn.match(cnames=["site.azureedge.net"]) == "Azure Front Door"
-    assert cdn.match(cnames=["zone.b-cdn.net"]) == "BunnyCDN"
-    assert cdn.match(cnames=["abc.x.incapdns.net"]) == "Imperva/Incapsula"
-    assert cdn.match(nameservers=["elsa.ns.cloudflare.com."]) == "Cloudflare"
-    assert cdn.match(nameservers=["ns1.ddos-guard.net"]) == "DDoS-Guard"
-    assert cdn.match(as_name="CLOUDFLARENET - Cloudflare, Inc., US") == "Cloudflare"
-    # look-alikes do not match: suffixes match on label boundaries only
-    assert cdn.match(cnames=["notcloudflare.net", "cdn.cloudflare.net.evil.example"]) is None
-    assert cdn.match(cnames=["xcloudfront.net", "fastly.net.example.org"]) is None
-    assert cdn.match(nameservers=["ns.notcloudflare.com", "ns.cloudflare.com.example"]) is None
-    assert cdn.match(as_name="CLOUDFLARENETWORKS") is None
-    assert cdn.match(cnames=[""], nameservers=["."]) is None
-
-
-def test_cdn_file_errors(tmp_path: Path) -> None:
-    bad = tmp_path / "cdn.toml"
-    for text, words in [('[[provider]]\nname = "X"\nasns = ["13335"]\n', "asns"),
-                        ('[[provider]]\nname = "X"\ncidrs = ["1.2.3.4/33"]\n', "bad CIDR"),
-                        ('[[provider]]\nasns = [1]\n', "name"),
-                        ('[[provider]]\nname = "X"\ncname = ["a.net"]\n', "unknown keys"),
-                        ("[[provider]\n", "cdn.toml")]:
-        bad.write_text(text)
-        with pytest.raises(CdnListError) as info:
-            CdnList.load(bad)
-        assert words in str(info.value) and "\n" not in str(info.value)
-    with pytest.raises(CdnListError):
-        CdnList.load(tmp_path / "missing.toml")

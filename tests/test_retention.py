@@ -17,7 +17,7 @@ from click.testing import CliRunner
 from sqlalchemy import func, select
 
 from collector.cli import cli
-from collector.cli_retention import prune_command
+from collector.cli.retention import prune_command
 from spiders.evidence import verify, write_manifest
 from storage.crawl import CrawlBatch, record_evidence_files, write_batch
 from storage.db import open_engine, session_factory

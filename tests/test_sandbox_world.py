@@ -25,8 +25,9 @@ import dns.rcode
 import dns.rdatatype
 import pytest
 
-from collector.config import load_config, parse_host_port
+from collector.config import load_config
 from collector.sandbox.world import CATEGORIES, load_world
+from spiders.resolver import parse_host_port
 
 WORLD = load_world()
 PIRACY_CATEGORIES = [c for c in CATEGORIES if c != "none"]

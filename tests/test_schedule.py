@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from sqlalchemy import create_engine, select
 
 from collector.cli import cli
-from collector.cli_jobs import COMMANDS
+from collector.cli.jobs import COMMANDS
 from collector.config import ConfigError, JobConfig, as_toml, load_config
 from collector.locks import JobLock
 from collector.schedule import crontab_lines, due_status, latest_slot, next_slot
@@ -164,7 +164,7 @@ def _env() -> dict[str, str]:
 
 
 def isop(args: list[str], config: Path, cwd: Path, timeout: float = 600) -> subprocess.CompletedProcess:
-    script = ("import sys; from collector.cli import cli; from collector.cli_jobs import COMMANDS\n"
+    script = ("import sys; from collector.cli import cli; from collector.cli.jobs import COMMANDS\n"
               "[cli.add_command(c) for c in COMMANDS if c.name not in cli.commands]\n"
               "cli.main(sys.argv[1:], prog_name='isop')")
     return subprocess.run([sys.executable, "-c", script, "--config", str(config), *args], env=_env(), cwd=cwd,
@@ -194,7 +194,7 @@ ENRICH_JOB = '[[jobs]]\nname = "enrich-all"\ncron = "*/5 * * * *"\nkind = "enric
 
 def test_two_run_due_at_once_start_the_job_once(tmp_path):
     config = config_file(tmp_path, ENRICH_JOB)
-    script = ("import sys; from collector.cli import cli; from collector.cli_jobs import COMMANDS\n"
+    script = ("import sys; from collector.cli import cli; from collector.cli.jobs import COMMANDS\n"
               "[cli.add_command(c) for c in COMMANDS if c.name not in cli.commands]\n"
               "cli.main(sys.argv[1:], prog_name='isop')")
     first = isop(["db", "upgrade"], config, tmp_path)  # both racers find the store at head

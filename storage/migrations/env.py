@@ -1,6 +1,14 @@
-"""Alembic environment: the URL comes from isop's configuration, never from alembic.ini."""
+"""Alembic environment: the store's URL is handed in, never read from isop's configuration.
+
+Where the URL comes from, first match wins: the ``isop_url`` attribute
+:func:`storage.migrate.alembic_config` sets (isop's commands pass ``[storage] url``), the
+``ISOP_STORAGE_URL`` environment variable (``alembic -c storage/alembic.ini upgrade head``,
+as ``make migrations-check`` runs it), then ``sqlalchemy.url`` of the alembic config.
+"""
 
 from __future__ import annotations
+
+import os
 
 from alembic import context
 
@@ -15,9 +23,10 @@ def _url() -> str:
     url = config.attributes.get("isop_url")
     if url:
         return url
-    from collector.config import load_config
-
-    return normalise_url(load_config().storage.url)
+    url = os.environ.get("ISOP_STORAGE_URL") or config.get_main_option("sqlalchemy.url")
+    if not url:
+        raise RuntimeError("no store URL: set ISOP_STORAGE_URL (or sqlalchemy.url in the alembic config)")
+    return normalise_url(url)
 
 
 def run_migrations_offline() -> None:

@@ -120,7 +120,7 @@ def test_queue_folders_fit_a_file_system_and_keep_scrapys_names_for_short_hosts(
     ("https://" + "a" * 64 + ".com/", "longer than 63"),
 ])
 def test_a_seed_with_an_invalid_host_is_refused_in_one_line(text, why):
-    from collector.seeds import check_url
+    from spiders.seeds import check_url
 
     with pytest.raises(ValueError) as e:
         check_url(text)

@@ -23,13 +23,13 @@ from click.testing import CliRunner
 from cryptography import x509
 
 from collector.cli import cli
-from collector.config import parse_host_port
 from collector.sandbox.generate import generate_world
 from collector.sandbox.tls import SandboxCA, shared_certificates
 from collector.sandbox.world import WorldError, load_world
 from spiders.indicators import extract
 from spiders.indicators.crypto import is_btc_base58, is_eth, is_trx, segwit_decode, xmr_kind
 from spiders.indicators.favicon import favicon_mmh3
+from spiders.resolver import parse_host_port
 
 SEEDS = (1, 2, 3, 11)
 PAGE_TYPES = ("ga", "gtm", "adsense", "yandex_metrica", "btc", "eth", "trx", "xmr", "email", "telegram",

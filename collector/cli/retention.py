@@ -1,8 +1,8 @@
 """``isop prune``: the ``[retention]`` policy, run on request.
 
-Registered on the main group with ``cli.add_command(prune_command)``. Deleting evidence
-cannot be undone, so a real prune runs only when ``[retention] enabled = true`` (what a
-scheduled job checks too) or with ``--force``; ``--dry-run`` always runs and changes nothing.
+Deleting evidence cannot be undone, so a real prune runs only when ``[retention] enabled =
+true`` (what a scheduled job checks too) or with ``--force``; ``--dry-run`` always runs and
+changes nothing.
 """
 
 from __future__ import annotations
@@ -14,6 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import click
+
+from collector.cli import cli
+from collector.cli.common import Failure, UsageProblem, config_of, store_session
 
 log = logging.getLogger("isop.retention")
 
@@ -35,7 +38,7 @@ def _size(n: int) -> str:
     return f"{n} B"  # pragma: no cover
 
 
-@click.command("prune")
+@cli.command("prune")
 @click.option("--dry-run", is_flag=True, help="Report what would be pruned and change nothing.")
 @click.option("--pages-after", metavar="AGE",
               help="Prune pages fetched longer ago than AGE, e.g. 180d (default: [retention] pages_after).")
@@ -57,12 +60,10 @@ def prune_command(ctx: click.Context, dry_run: bool, pages_after: str | None, ev
     newest front page, and every evidence file a kept page points at. A run that loses
     files gets a pruned.json note (path, SHA-256) next to its manifest.
     """
-    from collector.cli import Failure, UsageProblem, _config, _store
     from collector.config import parse_duration
-    from storage.db import session_factory
     from storage.retention import cutoffs, prune
 
-    settings = retention_settings(_config(ctx))
+    settings = retention_settings(config_of(ctx))
     ages: dict[str, float] = {}
     for key, flag, given in (("pages_after", "--pages-after", pages_after),
                              ("evidence_after", "--evidence-after", evidence_after),
@@ -76,15 +77,13 @@ def prune_command(ctx: click.Context, dry_run: bool, pages_after: str | None, ev
     if not dry_run and not settings["enabled"] and not force:
         raise UsageProblem("retention is disabled ([retention] enabled = false): "
                            "use --dry-run to see what would go, or --force to prune anyway")
-    config, engine = _store(ctx)
-    when = cutoffs(datetime.now(UTC), ages["pages_after"], ages["evidence_after"], ages["lookups_after"])
-    try:
-        with session_factory(engine)() as s, s.begin():
+    config = config_of(ctx)
+    with store_session(ctx, begin=True) as s:
+        when = cutoffs(datetime.now(UTC), ages["pages_after"], ages["evidence_after"], ages["lookups_after"])
+        try:
             report = prune(s, Path(config.evidence.dir), dry_run=dry_run, **when)
-    except OSError as e:
-        raise Failure(f"evidence folder {config.evidence.dir}: {e}") from None
-    finally:
-        engine.dispose()
+        except OSError as e:
+            raise Failure(f"evidence folder {config.evidence.dir}: {e}") from None
     log.info("prune %s: %d pages, %d evidence files (%d bytes), %d lookups",
              "dry run" if dry_run else "done", report.pages, report.evidence_files, report.bytes_freed,
              report.lookups, extra={"prune": {k: v for k, v in report.as_dict().items() if k != "paths"}})

@@ -1,8 +1,4 @@
-"""Scheduled jobs on the command line: ``isop run-due``, ``jobs``, ``cron`` and ``recheck``.
-
-Standalone click commands; ``collector/cli.py`` registers them on the ``isop`` group.
-Helpers from ``collector.cli`` are imported inside the functions (no import cycle).
-"""
+"""Scheduled jobs on the command line: ``isop run-due``, ``jobs``, ``cron`` and ``recheck``."""
 
 from __future__ import annotations
 
@@ -11,13 +7,21 @@ import sys
 
 import click
 
-from collector import cli_params
+from collector.cli import cli
+from collector.cli.common import (
+    Failure,
+    FiniteFloatRange,
+    UsageProblem,
+    config_of,
+    exit_codes,
+    store_session,
+)
 
 
-@click.command("run-due")
+@cli.command("run-due")
 @click.option("--job", "names", multiple=True, help="Only this job (repeatable); default: every job in the config.")
 @click.option("--force", is_flag=True, help="With --job: run it now even if its time has not come.")
-@click.option("--wait", type=cli_params.FiniteFloatRange(0, 86400), default=30.0, show_default=True,
+@click.option("--wait", type=FiniteFloatRange(0, 86400), default=30.0, show_default=True,
               help="Seconds to wait for another run-due to finish deciding what is due.")
 @click.pass_context
 def run_due_command(ctx: click.Context, names: tuple[str, ...], force: bool, wait: float) -> None:
@@ -27,14 +31,10 @@ def run_due_command(ctx: click.Context, names: tuple[str, ...], force: bool, wai
     running from its previous time is skipped (recorded, with the reason). Exit 0 when every
     job was ok or skipped, 1 when any failed, 3 when another run-due held the lock too long.
     """
-    from collector.cli import Failure, UsageProblem, _config
-    from collector.exitcodes import ExitCode
-    from collector.locks import LockHeld
     from collector.schedule import run_due
-    from storage.db import StoreError
     from storage.safe_text import inert
 
-    config = _config(ctx)
+    config = config_of(ctx)
     unknown = [n for n in names if config.job(n) is None]
     if unknown:
         raise UsageProblem(f"--job {unknown[0]}: no such job in the config "
@@ -44,13 +44,8 @@ def run_due_command(ctx: click.Context, names: tuple[str, ...], force: bool, wai
     if not config.jobs:
         click.echo(f"no [[jobs]] in the config ({config.source or 'built-in defaults'}): nothing to do", err=True)
         return
-    try:
+    with exit_codes(locked="another run-due is still deciding what is due: "):
         outcomes = run_due(config, names=names, force=force, lock_wait=wait)
-    except LockHeld as e:
-        click.echo(f"Error: another run-due is still deciding what is due: {e}", err=True)
-        raise SystemExit(ExitCode.LOCKED) from None
-    except StoreError as e:
-        raise Failure(str(e)) from None
     for outcome in outcomes:
         click.echo(inert(outcome.line()), err=outcome.outcome not in ("ok",))  # errors may quote pages
     failed = [o.job for o in outcomes if o.outcome not in ("ok", "skipped")]
@@ -75,20 +70,17 @@ def _duration(seconds: float | None) -> str:
     return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
 
 
-@click.command("jobs")
+@cli.command("jobs")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
               help="Output format.")
 @click.pass_context
 def jobs_command(ctx: click.Context, fmt: str) -> None:
     """List the scheduled jobs: schedule, last run, its outcome and duration, next run (UTC)."""
-    from collector.cli import _store
     from collector.schedule import jobs_table
-    from storage.db import session_factory
 
-    config, engine = _store(ctx)
-    with session_factory(engine)() as session:
+    config = config_of(ctx)
+    with store_session(ctx) as session:
         rows = jobs_table(config, session)
-    engine.dispose()
     if fmt == "json":
         click.echo(json.dumps(rows, indent=2))
         return
@@ -109,7 +101,7 @@ def jobs_command(ctx: click.Context, fmt: str) -> None:
     Console(width=None if sys.stdout.isatty() else 160).print(table)
 
 
-@click.command("cron")
+@cli.command("cron")
 @click.option("--log-file", type=click.Path(dir_okay=False),
               help="Where run-due's output goes (default: data/logs/run-due.log in the working directory).")
 @click.pass_context
@@ -119,10 +111,9 @@ def cron_command(ctx: click.Context, log_file: str | None) -> None:
     Install it with `(crontab -l; isop cron) | crontab -`. Paths are absolute; the store,
     evidence and state paths in the config are relative to this working directory.
     """
-    from collector.cli import _config
     from collector.schedule import crontab_lines
 
-    config = _config(ctx)
+    config = config_of(ctx)
     if not config.jobs:
         click.echo(f"# note: no [[jobs]] in {config.source or 'the built-in defaults'} yet; "
                    "run-due will do nothing until you add some", err=True)
@@ -130,27 +121,18 @@ def cron_command(ctx: click.Context, log_file: str | None) -> None:
         click.echo(line)
 
 
-@click.command("recheck")
+@cli.command("recheck")
 @click.option("--job", default="recheck", show_default=True,
               help="Job name for the lock and the run records.")
 @click.pass_context
 def recheck_command(ctx: click.Context, job: str) -> None:
     """Re-check every known piracy site and its successors: up, down, redirecting, parked,
     and their DNS (IPs, name servers); see the changes with `isop changes`."""
-    from collector.cli import Failure, _config
-    from collector.exitcodes import ExitCode
-    from collector.locks import LockHeld
     from collector.recheck import run_recheck
-    from storage.db import StoreError
 
-    config = _config(ctx)
-    try:
+    config = config_of(ctx)
+    with exit_codes():
         result = run_recheck(config, job=job)
-    except LockHeld as e:
-        click.echo(f"Error: {e}", err=True)
-        raise SystemExit(ExitCode.LOCKED) from None
-    except StoreError as e:
-        raise Failure(str(e)) from None
     if not result.sites:
         click.echo("no flagged site in the store: nothing to re-check")
         return

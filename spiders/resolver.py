@@ -1,7 +1,12 @@
-"""DNS resolvers aimed at ``[network] resolvers`` (each ``host:port``), or the system's."""
+"""DNS resolvers aimed at ``[network] resolvers`` (each ``host:port``), or the system's.
+
+The crawler asks them whether names resolve (:mod:`spiders.site_spider`); enrichment builds
+its strict ones here too (:mod:`enrich.dns_lookup`, :mod:`enrich.hosting`).
+"""
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Sequence
 
 import dns.asyncbackend
@@ -11,7 +16,25 @@ import dns.message
 import dns.nameserver
 import dns.resolver
 
-from collector.config import parse_host_port
+
+def parse_host_port(value: str, default_port: int = 53) -> tuple[str, int]:
+    """Split ``host:port`` (or ``[v6]:port``, or a bare address) into its parts."""
+    value = value.strip()
+    if value.startswith("["):
+        host, _, rest = value[1:].partition("]")
+        port = rest.lstrip(":") or str(default_port)
+    elif value.count(":") == 1:
+        host, port = value.split(":")
+    else:
+        host, port = value, str(default_port)
+    try:
+        ipaddress.ip_address(host)
+        number = int(port)
+    except ValueError:
+        raise ValueError(f"{value!r} is not an IP address with an optional :port") from None
+    if not 0 < number < 65536:
+        raise ValueError(f"{value!r} has a port out of range")
+    return host, number
 
 
 class StrictDo53Nameserver(dns.nameserver.Do53Nameserver):

@@ -2,9 +2,8 @@
 
 ``crawl-distributed`` runs this process as one worker of a crawl shared through Redis
 (``collector.distributed``); ``enrich-worker`` runs one of several enrichment workers
-that claim due sites from the store (``enrich.worker``). Both are plain click commands,
-registered on the ``isop`` group by ``collector.cli``; ``python -m collector.cli_distributed``
-runs ``isop`` with them registered.
+that claim due sites from the store (``enrich.worker``). ``isop crawl --distributed`` and
+``isop enrich --worker`` invoke them.
 """
 
 from __future__ import annotations
@@ -13,11 +12,19 @@ import sys
 
 import click
 
-from collector import cli_params
-from collector.exitcodes import ExitCode
+from collector.cli import cli
+from collector.cli.common import (
+    DEPTH,
+    PAGES,
+    Failure,
+    FiniteFloatRange,
+    UsageProblem,
+    config_of,
+    exit_codes,
+)
 
 
-@click.command("crawl-distributed")
+@cli.command("crawl-distributed")
 @click.option("--seeds", "seeds_file", type=click.Path(dir_okay=False),
               help="Seed file: one URL a line, # comments (read by the worker that seeds the crawl).")
 @click.option("--url", help="Targeted crawl of one site: deeper, its redirects and mirrors only.")
@@ -26,15 +33,15 @@ from collector.exitcodes import ExitCode
                    "(letters, digits, '_', '.', ':', '-').")
 @click.option("--redis-url", help="Redis holding the shared frontier (default: [distributed] redis_url, "
                                   "else redis://127.0.0.1:6379/0).")
-@click.option("--max-pages", type=cli_params.PAGES,
+@click.option("--max-pages", type=PAGES,
               help="Page budget of the whole shared crawl, all workers together (default from [crawl]).")
-@click.option("--depth", type=cli_params.DEPTH, help="Link depth limit (default from [crawl]).")
+@click.option("--depth", type=DEPTH, help="Link depth limit (default from [crawl]).")
 @click.option("--worker-id", help="This worker's name in the shared crawl (default: host-pid-random). "
                                   "A restarted worker given its old id takes back what it left in flight.")
-@click.option("--heartbeat-ttl", type=cli_params.FiniteFloatRange(1.0, 3600.0), default=15.0, show_default=True,
+@click.option("--heartbeat-ttl", type=FiniteFloatRange(1.0, 3600.0), default=15.0, show_default=True,
               help="Seconds without a heartbeat after which a worker counts as dead and its in-flight "
                    "requests are re-queued by the others.")
-@click.option("--idle-seconds", type=cli_params.FiniteFloatRange(0.0, 86400.0), default=3.0, show_default=True,
+@click.option("--idle-seconds", type=FiniteFloatRange(0.0, 86400.0), default=3.0, show_default=True,
               help="A worker exits once the shared crawl has had no queued or in-flight request for this long.")
 @click.option("--progress/--no-progress", default=None,
               help="Show progress (default: on when stderr is a terminal, off under cron).")
@@ -43,28 +50,18 @@ def crawl_distributed(ctx: click.Context, seeds_file: str | None, url: str | Non
                       redis_url: str | None, max_pages: int | None, depth: int | None, worker_id: str | None,
                       heartbeat_ttl: float, idle_seconds: float, progress: bool | None) -> None:
     """Work on a crawl shared through Redis with other processes and machines, until it is done."""
-    from collector.cli import Failure, UsageProblem, _config
-    from collector.crawl import CrawlInputError, CrawlRequest
-    from collector.distributed import DistributedError, run_distributed_crawl
-    from collector.locks import LockHeld
-    from storage.db import StoreError
+    from collector.crawl import CrawlRequest
+    from collector.distributed import run_distributed_crawl
     from storage.safe_text import inert
 
     if bool(seeds_file) == bool(url):
         raise UsageProblem("give exactly one of --seeds FILE or --url URL")
-    config = _config(ctx)
+    config = config_of(ctx)
     req = CrawlRequest(seeds_file=seeds_file, url=url, max_pages=max_pages, depth=depth, job=crawl_key,
                        progress=sys.stderr.isatty() if progress is None else progress)
-    try:
+    with exit_codes():
         result = run_distributed_crawl(config, req, redis_url, crawl_key, worker_id, heartbeat_ttl=heartbeat_ttl,
                                        idle_seconds=idle_seconds)
-    except CrawlInputError as e:
-        raise UsageProblem(str(e)) from None
-    except LockHeld as e:
-        click.echo(f"Error: {e}", err=True)
-        raise SystemExit(ExitCode.LOCKED) from None
-    except (StoreError, DistributedError) as e:
-        raise Failure(str(e)) from None
     for problem in result.seed_problems:
         click.echo(f"warning: {inert(problem)}", err=True)
     from collector.views import print_crawl_summary
@@ -79,7 +76,7 @@ def crawl_distributed(ctx: click.Context, seeds_file: str | None, url: str | Non
                       f"{crawl_key!r} again to continue the shared crawl")
 
 
-@click.command("enrich-worker")
+@cli.command("enrich-worker")
 @click.option("--batch", type=click.IntRange(1, 10_000), default=20, show_default=True,
               help="Sites claimed (and locked) at a time; other workers skip them.")
 @click.option("--stale-after", help="Redo sites enriched longer ago than this (90m, 12h, 7d); "
@@ -91,28 +88,23 @@ def crawl_distributed(ctx: click.Context, seeds_file: str | None, url: str | Non
 def enrich_worker(ctx: click.Context, batch: int, stale_after: str | None, only: str | None,
                   progress: bool | None) -> None:
     """Enrich due sites alongside other workers (PostgreSQL: each site claimed by one worker), until none is due."""
-    from collector.cli import Failure, UsageProblem, _config
     from collector.config import parse_duration
-    from collector.enrichment import EnrichInputError, parse_only
-    from enrich.worker import WorkerRequest, run_worker
-    from storage.db import StoreError
+    from collector.enrich_worker import run_worker
+    from collector.enrichment import parse_only
+    from enrich.worker import WorkerRequest
 
-    config = _config(ctx)
-    try:
+    config = config_of(ctx)
+    with exit_codes(usage=(ValueError,)):  # parse_duration's
         services = parse_only(only)
         stale = parse_duration(stale_after) if stale_after is not None else None
-    except (EnrichInputError, ValueError) as e:
-        raise UsageProblem(str(e)) from None
     show = sys.stderr.isatty() if progress is None else progress
 
     def report(done_sites: int, batches: int) -> None:
         if show:
             click.echo(f"\r{done_sites} sites enriched in {batches} batches", err=True, nl=False)
 
-    try:
+    with exit_codes():
         result = run_worker(config, WorkerRequest(batch=batch, stale_after=stale, only=services, progress=report))
-    except StoreError as e:
-        raise Failure(str(e)) from None
     if show:
         click.echo(err=True)
     click.echo(f"enrichment worker run {result.run_id}: {result.sites} sites in {result.batches} batches, "
@@ -123,17 +115,3 @@ def enrich_worker(ctx: click.Context, batch: int, stale_after: str | None, only:
 
 COMMANDS = (crawl_distributed, enrich_worker)
 
-
-def register(group: click.Group) -> click.Group:
-    """Add the commands to ``group`` (the ``isop`` group) unless it has them already."""
-    for command in COMMANDS:
-        if command.name not in group.commands:
-            group.add_command(command)
-    return group
-
-
-if __name__ == "__main__":
-    from collector.cli import cli, main
-
-    register(cli)
-    main()

@@ -1,8 +1,7 @@
 """``isop classifier train`` and ``isop classifier evaluate``: the learned weights.
 
-Registered on the main group with ``cli.add_command(classifier_group)``. With no options
-both follow ``config/classifier/training.toml``; ``--worlds``, ``--no-default-world`` and
-``--labelled`` replace its sources.
+With no options both follow ``config/classifier/training.toml``; ``--worlds``,
+``--no-default-world`` and ``--labelled`` replace its sources.
 """
 
 from __future__ import annotations
@@ -14,7 +13,6 @@ import click
 
 from collector.classifier_training import (
     Recipe,
-    RecipeError,
     describe_sources,
     examples_of,
     load_recipe,
@@ -22,17 +20,8 @@ from collector.classifier_training import (
     sources_of,
     split,
 )
-
-
-class _Usage(click.ClickException):
-    """Bad options or sources: one line (scraped text shown inert), exit code 2."""
-
-    exit_code = 2
-
-    def __init__(self, message: str) -> None:
-        from storage.safe_text import inert
-
-        super().__init__(inert(message, newlines=True))
+from collector.cli import cli
+from collector.cli.common import UsageProblem, exit_codes
 
 
 def _recipe(worlds: str | None, default_world: bool | None, labelled: tuple[str, ...], seed: int | None,
@@ -57,12 +46,10 @@ def _recipe(worlds: str | None, default_world: bool | None, labelled: tuple[str,
 
 def _examples(worlds, default_world, labelled, seed, no_cache):
     """The recipe with the options applied, its sources and their examples (one-line errors)."""
-    try:
+    with exit_codes():
         recipe, strict = _recipe(worlds, default_world, labelled, seed, no_cache)
         sources = sources_of(recipe, strict)
         return recipe, sources, examples_of(sources, recipe.cache)
-    except RecipeError as e:
-        raise _Usage(str(e)) from None
 
 
 def _source_options(f):
@@ -77,7 +64,7 @@ def _source_options(f):
     return f
 
 
-@click.group("classifier")
+@cli.group("classifier")
 def classifier_group() -> None:
     """Train and evaluate the classifier's learned weights."""
 
@@ -99,7 +86,7 @@ def train_command(worlds, default_world, labelled, no_cache, seed, out) -> None:
 
     recipe, sources, examples = _examples(worlds, default_world, labelled, seed, no_cache)
     if not any(e.label for e in examples) or all(e.label for e in examples):
-        raise _Usage("the sources need both piracy and non-piracy sites to learn from")
+        raise UsageProblem("the sources need both piracy and non-piracy sites to learn from")
     classifier = Classifier.load()
     weights = train(examples, classifier, recipe.fit, {"sources": describe_sources(sources, examples)})
     target = Path(out) if out else DEFAULT_CONFIG_DIR / WEIGHTS_FILE
@@ -131,11 +118,9 @@ def evaluate_command(worlds, default_world, labelled, no_cache, cv, folds, weigh
     recipe, sources, examples = _examples(worlds, default_world, labelled, None, no_cache)
     classifier = Classifier.load()
     if weights_path:
-        try:
+        with exit_codes(usage=(OSError, ValueError)):
             classifier = classifier.with_weights(parse_weights(Path(weights_path).read_text(encoding="utf-8"),
                                                                weights_path, classifier.rules.signals))
-        except (OSError, ValueError) as e:
-            raise _Usage(str(e)) from None
     if cv:
         judged = cross_validate(examples, classifier, recipe.fit, folds=folds)
         how = f"cross-validated, {folds or 'one'} fold(s) {'of' if folds else 'per'} whole sources"
