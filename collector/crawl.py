@@ -12,17 +12,16 @@ import hashlib
 import json
 import logging
 import os
-import socket
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from collector import __version__
 from collector.config import Config
 from collector.locks import JobLock
 from collector.logs import console_level, log_to_file, run_context, scrapy_log_settings
 from spiders.seeds import check_url, read_seed_file
+from storage.runs import finish_run, start_run
 
 STATE_DIR = Path("data")
 log = logging.getLogger("isop.crawl")
@@ -38,6 +37,8 @@ class CrawlRequest:
     fresh: bool = False
     """Start over instead of resuming an interrupted run of the same job."""
     progress: bool = False
+    kind: str | None = None
+    """The run's kind: ``discovery`` (seeds) or ``targeted`` (--url) unless told, e.g. ``recheck``."""
 
 
 @dataclass
@@ -128,30 +129,6 @@ def scrapy_settings(config: Config, req: CrawlRequest, run_id: int, jobdir: Path
     return s
 
 
-def _start_run(engine, kind: str, job: str, arguments: dict) -> int:
-    from storage.db import session_factory
-    from storage.models import CrawlRun, RunKind
-
-    with session_factory(engine)() as s, s.begin():
-        run = CrawlRun(kind=RunKind(kind), job=job, arguments=arguments, hostname=socket.gethostname(),
-                       pid=os.getpid(), isop_version=__version__)
-        s.add(run)
-        s.flush()
-        return run.id
-
-
-def _finish_run(engine, run_id: int, outcome: str, counts: dict, error: str | None) -> None:
-    from storage.db import session_factory
-    from storage.models import CrawlRun, RunOutcome
-
-    with session_factory(engine)() as s, s.begin():
-        run = s.get(CrawlRun, run_id)
-        run.outcome = RunOutcome(outcome)
-        run.finished_at = datetime.now(UTC)
-        run.counts = counts
-        run.error = error
-
-
 def run_crawl(config: Config, req: CrawlRequest) -> CrawlResult:
     """Run one crawl to the end; raises CrawlInputError, LockHeld or StoreError."""
     from storage.migrate import ensure_store
@@ -194,12 +171,12 @@ def run_crawl(config: Config, req: CrawlRequest) -> CrawlResult:
                 # Stopped gracefully (SIGTERM, Ctrl-C, a job timeout): its evidence is sealed and
                 # recorded, so the rest of the crawl is a new run that resumes from this one.
                 resume_from = run_id
-                run_id = _start_run(engine, _kind(req), job, {**_arguments(req, urls), "resumes_run": run_id})
+                run_id = start_run(engine, _kind(req), job, {**_arguments(req, urls), "resumes_run": run_id})
                 _close_if_running(engine, resume_from, Path(config.evidence.dir),
                                   f"crawl stopped; its end could not be recorded; resumed in run {run_id}")
                 marker.write_text(json.dumps({"run_id": run_id, "job": job, "resume_from": resume_from}))
         else:
-            run_id = _start_run(engine, _kind(req), job, _arguments(req, urls))
+            run_id = start_run(engine, _kind(req), job, _arguments(req, urls))
             jobdir.mkdir(parents=True, exist_ok=True)
             marker.write_text(json.dumps({"run_id": run_id, "job": job}))
         outcome, error, stats = "failed", None, {}
@@ -224,7 +201,7 @@ def run_crawl(config: Config, req: CrawlRequest) -> CrawlResult:
         finally:
             counts = _counts(stats)
             _closing_write(lambda: _record_evidence(engine, run_id, Path(config.evidence.dir)), run_id, outcome)
-            _closing_write(lambda: _finish_run(engine, run_id, outcome, counts, error), run_id, outcome)
+            _closing_write(lambda: finish_run(engine, run_id, outcome, counts, error), run_id, outcome)
             if outcome == "ok":
                 import shutil
 
@@ -243,7 +220,7 @@ def _close_if_running(engine, run_id: int, evidence_dir: Path, error: str) -> No
         if run is None or run.outcome != RunOutcome.RUNNING:
             return
     _record_evidence(engine, run_id, evidence_dir)
-    _finish_run(engine, run_id, "interrupted", {}, error)
+    finish_run(engine, run_id, "interrupted", {}, error)
 
 
 _RETRY_SECONDS = 120.0
@@ -353,7 +330,7 @@ def _scrapy_state_problem(jobdir: Path) -> str | None:
 
 
 def _kind(req: CrawlRequest) -> str:
-    return "targeted" if req.url else "discovery"
+    return req.kind or ("targeted" if req.url else "discovery")
 
 
 def _arguments(req: CrawlRequest, urls: list[str]) -> dict[str, Any]:

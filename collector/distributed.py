@@ -31,13 +31,12 @@ from collector.crawl import (
     CrawlRequest,
     CrawlResult,
     _counts,
-    _finish_run,
     _record_evidence,
-    _start_run,
     scrapy_settings,
 )
 from collector.locks import JobLock
 from spiders.seeds import check_url, read_seed_file
+from storage.runs import finish_run, start_run
 
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 DEFAULT_KEY_PREFIX = "isop"
@@ -122,7 +121,7 @@ def run_distributed_crawl(config: Config, request: CrawlRequest, redis_url: str 
     with JobLock(STATE_DIR / "locks", f"distributed-{crawl_key}-{worker}"):
         engine = _ensure_store_once(config.storage.url, url, prefix)
         kind = "targeted" if request.url else "discovery"
-        run_id = _start_run(engine, kind, crawl_key, {
+        run_id = start_run(engine, kind, crawl_key, {
             "seeds_file": request.seeds_file, "url": request.url, "urls": urls, "max_pages": request.max_pages,
             "depth": request.depth,
             "distributed": {"crawl_key": crawl_key, "worker": worker, "redis": safe_redis_url(url),
@@ -143,7 +142,7 @@ def run_distributed_crawl(config: Config, request: CrawlRequest, redis_url: str 
             counts.update({k: v for k, v in stats.items()
                            if k.startswith("isop/distributed/") and isinstance(v, int | float | str)})
             _record_evidence(engine, run_id, Path(config.evidence.dir))
-            _finish_run(engine, run_id, outcome, counts, error)
+            finish_run(engine, run_id, outcome, counts, error)
             _mark_lost_workers(engine, reaped, worker)
             engine.dispose()
     return CrawlResult(run_id, outcome, counts, problems, False)

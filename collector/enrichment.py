@@ -7,10 +7,11 @@ from collections.abc import Callable
 from typing import Any
 
 from collector.config import Config
-from collector.crawl import STATE_DIR, _finish_run, _start_run
+from collector.crawl import STATE_DIR
 from collector.locks import JobLock
 from enrich.run import EnrichRequest, EnrichResult
 from enrich.services import SERVICES
+from storage.runs import finish_run, start_run
 
 
 class EnrichInputError(ValueError):
@@ -51,21 +52,21 @@ def recorded_run(engine: Any, job: str, arguments: dict[str, Any], work: Callabl
     """Run ``work(run_id)`` under an enrich run record: an exception inside is recorded
     (outcome failed, or interrupted) and re-raised; a result's outcome, error and counts
     are recorded as it returns them."""
-    run_id = _start_run(engine, "enrich", job, arguments)
+    run_id = start_run(engine, "enrich", job, arguments)
     try:
         result = work(run_id)
     except KeyboardInterrupt:
-        _finish_run(engine, run_id, "interrupted", {}, "interrupted")
+        finish_run(engine, run_id, "interrupted", {}, "interrupted")
         raise
     except Exception as e:
-        _finish_run(engine, run_id, "failed", {}, f"{type(e).__name__}: {e}"[:1000])
+        finish_run(engine, run_id, "failed", {}, f"{type(e).__name__}: {e}"[:1000])
         raise
     counts = {**{f"sites/{k}": v for k, v in result.counts.items()},
               **{f"sent/{k}": v for k, v in result.sent.items()}, "sites": result.sites,
               "leads": len(result.leads), "seconds": round(result.seconds, 2)}
     if getattr(result, "batches", None) is not None:
         counts["batches"] = result.batches
-    _finish_run(engine, run_id, result.outcome, counts, result.error)
+    finish_run(engine, run_id, result.outcome, counts, result.error)
     return result
 
 

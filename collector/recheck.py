@@ -126,12 +126,8 @@ def run_recheck(config: Config, job: str | None = None) -> RecheckResult:
             seeds = Path(tmp) / "front-pages.txt"
             seeds.write_text("# isop recheck: front pages of flagged sites and their successors\n"
                              + "".join(f"{u}\n" for u in targets.values()))
-            before = _last_run_id(engine)
-            try:
-                crawled = run_crawl(config, CrawlRequest(seeds_file=str(seeds), max_pages=len(targets),
-                                                         depth=0, job=name, fresh=True))
-            finally:
-                result.crawl_run_id = _relabel(engine, name, before)
+            crawled = run_crawl(config, CrawlRequest(seeds_file=str(seeds), max_pages=len(targets),
+                                                     depth=0, job=name, fresh=True, kind="recheck"))
         result.crawl_outcome = crawled.outcome
         result.crawl_run_id = crawled.run_id
         if crawled.outcome == "failed":  # the way out is down: a DNS pass would fail the same way
@@ -149,32 +145,6 @@ def run_recheck(config: Config, job: str | None = None) -> RecheckResult:
         return result
     finally:
         engine.dispose()
-
-
-def _last_run_id(engine: Any) -> int:
-    from sqlalchemy import func, select
-
-    from storage.models import CrawlRun
-
-    with engine.connect() as c:
-        return c.scalar(select(func.max(CrawlRun.id))) or 0
-
-
-def _relabel(engine: Any, job: str, after: int) -> int | None:
-    """Mark the crawl run this recheck started as a recheck (run_crawl records it as discovery)."""
-    from sqlalchemy import select
-
-    from storage.db import session_factory
-    from storage.models import CrawlRun, RunKind
-
-    with session_factory(engine)() as s, s.begin():
-        run = s.scalars(select(CrawlRun).where(CrawlRun.job == job, CrawlRun.kind == RunKind.DISCOVERY,
-                                               CrawlRun.id > after)
-                        .order_by(CrawlRun.id.desc()).limit(1)).first()
-        if run is None:
-            return None
-        run.kind = RunKind.RECHECK
-        return run.id
 
 
 def _statuses(engine: Any, run_id: int) -> tuple[dict[str, int], int]:

@@ -377,17 +377,12 @@ def run_job(config: Config, job: JobConfig) -> dict[str, Any]:
 
 
 def _crawl(config: Config, job: JobConfig, seeds: str) -> dict[str, Any]:
-    from collector.crawl import CrawlRequest, run_crawl
-    from collector.enrichment import recompute_clusters
-    from storage.db import open_engine
+    from collector.crawl import CrawlRequest
+    from collector.crawl_job import run_crawl_job
 
-    result = run_crawl(config, CrawlRequest(seeds_file=seeds, max_pages=job.max_pages, depth=job.depth,
-                                            job=job.name))
-    engine = open_engine(config.storage.url)
-    try:
-        recompute_clusters(engine, config.clusters)
-    finally:
-        engine.dispose()
+    ran = run_crawl_job(config, CrawlRequest(seeds_file=seeds, max_pages=job.max_pages, depth=job.depth,
+                                             job=job.name))
+    result = ran.crawl
     out: dict[str, Any] = {"outcome": result.outcome, "runs": [result.run_id],
                            "counts": {k: v for k, v in result.counts.items()
                                       if k in ("isop/pages/stored", "isop/sites/seen", "isop/sites/flagged")}}
@@ -396,14 +391,10 @@ def _crawl(config: Config, job: JobConfig, seeds: str) -> dict[str, Any]:
         return out
     if result.seed_problems:
         out["counts"]["seed_problems"] = len(result.seed_problems)
-    if config.enrich.after_crawl:
-        from collector.enrichment import EnrichRequest, run_enrich
-
-        try:
-            enriched = run_enrich(config, EnrichRequest())
-            out["runs"].append(enriched.run_id)
-        except LockHeld as e:
-            log.warning("job %s: enrichment after the crawl skipped: %s", job.name, e)
+    if ran.enriched is not None:
+        out["runs"].append(ran.enriched.run_id)
+    elif ran.enrich_skipped:
+        log.warning("job %s: enrichment after the crawl skipped: %s", job.name, ran.enrich_skipped)
     return out
 
 

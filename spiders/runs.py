@@ -7,10 +7,6 @@ open (they read ``crawler.isop_run_id``) and records its outcome when the spider
 
 from __future__ import annotations
 
-import os
-import socket
-from datetime import UTC, datetime
-
 from scrapy import signals
 
 
@@ -36,20 +32,12 @@ class RunRecorder:
 
     def _start(self) -> int:
         # Runs once while the crawler is built, before the reactor starts: blocking is fine here.
-        from importlib.metadata import version
-
-        from storage.db import session_factory
         from storage.migrate import ensure_store
-        from storage.models import CrawlRun, RunKind
+        from storage.runs import start_run
 
         engine = ensure_store(self.url)
         try:
-            with session_factory(engine)() as s, s.begin():
-                run = CrawlRun(kind=RunKind.DISCOVERY, job="scrapy", arguments={"started_by": "scrapy crawl"},
-                               hostname=socket.gethostname(), pid=os.getpid(), isop_version=version("isop"))
-                s.add(run)
-                s.flush()
-                return run.id
+            return start_run(engine, "discovery", "scrapy", {"started_by": "scrapy crawl"})
         finally:
             engine.dispose()
 
@@ -59,16 +47,12 @@ class RunRecorder:
         await asyncio.to_thread(self._finish, reason, dict(self.crawler.stats.get_stats()))
 
     def _finish(self, reason: str, stats: dict) -> None:
-        from storage.db import open_engine, session_factory
-        from storage.models import CrawlRun, RunOutcome
+        from storage.db import open_engine
+        from storage.runs import finish_run
 
         engine = open_engine(self.url)
         try:
-            with session_factory(engine)() as s, s.begin():
-                run = s.get(CrawlRun, run_id_of(self.crawler))
-                run.outcome = RunOutcome.OK if reason == "finished" else RunOutcome.INTERRUPTED
-                run.finished_at = datetime.now(UTC)
-                run.counts = {k: v for k, v in stats.items()
-                              if k.startswith("isop/") and isinstance(v, int | float)}
+            counts = {k: v for k, v in stats.items() if k.startswith("isop/") and isinstance(v, int | float)}
+            finish_run(engine, run_id_of(self.crawler), "ok" if reason == "finished" else "interrupted", counts)
         finally:
             engine.dispose()

@@ -27,8 +27,8 @@ from collector.cli.distributed import crawl_distributed
 def crawl(ctx: click.Context, seeds_file: str | None, url: str | None, max_pages: int | None,
           depth: int | None, job: str | None, fresh: bool, progress: bool | None, crawl_key: str | None) -> None:
     """Discover piracy sites from seeds (--seeds) or crawl one site in depth (--url)."""
-    from collector.crawl import CrawlRequest, run_crawl
-    from collector.locks import LockHeld
+    from collector.crawl import CrawlRequest
+    from collector.crawl_job import run_crawl_job
 
     if bool(seeds_file) == bool(url):
         raise UsageProblem("give exactly one of --seeds FILE or --url URL")
@@ -42,7 +42,8 @@ def crawl(ctx: click.Context, seeds_file: str | None, url: str | None, max_pages
     req = CrawlRequest(seeds_file=seeds_file, url=url, max_pages=max_pages, depth=depth, job=job, fresh=fresh,
                        progress=sys.stderr.isatty() if progress is None else progress)
     with exit_codes():
-        result = run_crawl(config, req)
+        job = run_crawl_job(config, req)
+    result = job.crawl
     from storage.safe_text import inert
 
     for problem in result.seed_problems:
@@ -50,22 +51,14 @@ def crawl(ctx: click.Context, seeds_file: str | None, url: str | None, max_pages
     from collector.views import print_crawl_summary
 
     print_crawl_summary(config, result)
-    from collector.enrichment import recompute_clusters
-    from storage.db import open_engine
-
-    engine = open_engine(config.storage.url)
-    recompute_clusters(engine, config.clusters)
-    engine.dispose()
     if result.outcome == "failed" and result.error:
         raise Failure(f"crawl run {result.run_id} failed: {result.error}; nothing was recorded about the sites "
                       "it could not reach; run the same command again to resume")
     if result.outcome != "ok":
         raise Failure(f"crawl run {result.run_id} ended {result.outcome}; run the same command again to resume")
-    if config.enrich.after_crawl:
-        from collector.enrichment import EnrichRequest, run_enrich
+    if job.enriched is not None:
         from collector.views import print_enrich_summary
 
-        try:
-            print_enrich_summary(run_enrich(config, EnrichRequest()))
-        except LockHeld as e:
-            click.echo(f"warning: enrichment skipped: {e}", err=True)
+        print_enrich_summary(job.enriched)
+    elif job.enrich_skipped:
+        click.echo(f"warning: enrichment skipped: {job.enrich_skipped}", err=True)
