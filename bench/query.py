@@ -240,8 +240,8 @@ class _Counter(io.TextIOBase):
 
 
 def measure(url: str, facts: dict) -> dict[str, str]:
+    from collector.writers.json_export import write_json
     from storage.clusters import network_of
-    from storage.export import write_json
     from storage.filters import SiteFilter
     from storage.queries import list_sites
 

@@ -2,7 +2,7 @@
 
 Every cell is attacker-chosen text: tables show control and bidi characters escaped
 (:func:`storage.safe_text.inert`), JSON escapes them (:func:`storage.safe_text.json_text`,
-the same data), CSV cells are defused like the CSV export (:func:`storage.export_csv.cell`:
+the same data), CSV cells are defused like the CSV export (:func:`collector.writers.csv_writer.cell`:
 controls shown, formula-leading cells such as ``=HYPERLINK(...)`` quoted with ``'``).
 """
 
@@ -35,7 +35,7 @@ def emit(rows: Sequence[dict[str, Any]], columns: Sequence[str], fmt: str, title
     if fmt == "json":
         return json_text([{c: _plain(r.get(c)) for c in columns} for r in rows], indent=1)
     if fmt == "csv":
-        from storage.export_csv import cell, joined_cell
+        from collector.writers.csv_writer import cell, joined_cell
 
         buf = io.StringIO()
         writer = csv.writer(buf)

@@ -237,7 +237,8 @@ def run_demo(console: Console | None = None, world_dir: str | None = None) -> in
             print_network(biggest, console)
             from rich.markdown import Markdown
 
-            from storage.takedown import takedown_packet, to_markdown
+            from collector.writers.markdown import to_markdown
+            from storage.takedown import takedown_packet
 
             console.rule(f"[bold]takedown packet: {escape(biggest['domain'])} (isop takedown DOMAIN)")
             engine = open_engine(storage_url)
@@ -246,11 +247,11 @@ def run_demo(console: Console | None = None, world_dir: str | None = None) -> in
             engine.dispose()
             console.print(Markdown(to_markdown(packet)))
         console.rule("[bold]report and partner exports")
-        from collector.network_render import to_html
-        from collector.report_html import render_report
+        from collector.writers.html_report import render_report
+        from collector.writers.misp import write_misp
+        from collector.writers.network_html import to_html
+        from collector.writers.stix import write_stix
         from storage.export import site_records
-        from storage.export_misp import write_misp
-        from storage.export_stix import write_stix
         from storage.filters import SiteFilter
         from storage.report_data import report_data
         from storage.types import utcnow

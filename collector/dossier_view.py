@@ -5,7 +5,7 @@ certificate fields, indicator values, DNS answers) is attacker-chosen: in the te
 every string is first made inert (:func:`storage.safe_text.inert_tree`: control and bidi
 characters shown as ``\\x1b``, never obeyed), then goes into :class:`rich.text.Text` cells
 or through :func:`rich.markup.escape`, never into markup; in Markdown through
-:func:`storage.takedown.md` (which makes it inert too). JSON output is
+:func:`collector.writers.markdown.md` (which makes it inert too). JSON output is
 :func:`storage.safe_text.json_text` with ``default=str``: the dossier holds only JSON
 types and ``datetime``s.
 """
@@ -21,8 +21,8 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from collector.writers.markdown import evidence_md, md
 from storage.safe_text import inert, inert_tree
-from storage.takedown import evidence_md, md
 
 MAX_SIGNALS = 12
 
@@ -244,7 +244,7 @@ def _md_table(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> list[str
 
 
 def dossier_markdown(d: dict) -> str:
-    """The dossier as a Markdown document; every value escaped with :func:`storage.takedown.md`."""
+    """The dossier as a Markdown document; every value escaped with :func:`collector.writers.markdown.md`."""
     c = d.get("classification")
     status = d.get("status")
     out = [f"# Site dossier: {md(d['domain'])}", "",

@@ -1,7 +1,9 @@
-"""The JSON export: one record per site, a public contract (``docs/export.schema.json``).
+"""The export's site records: one record per site, a public contract (``docs/export.schema.json``).
 
     with session_factory(engine)() as s:
-        count = write_json(s, sys.stdout, piracy=True, since=week_ago)
+        records = list(site_records(s, piracy=True, since=week_ago))
+
+The writers of :mod:`collector.writers` turn these records into JSON, CSV, STIX and MISP.
 
 Sites are read in pages of ``batch_size`` by site id (keyset pagination), and each page's
 facts are fetched with a fixed number of queries, so memory and the number of queries per
@@ -26,17 +28,14 @@ What each key holds, when several observations exist:
   from the site only: a hop's target does not list the site it replaced).
 - ``status``: the latest status observation; ``cluster``: the key of the site's cluster.
 - ``since`` keeps the sites last seen at or after it.
-
-JSON is written ASCII-only (``\\uXXXX`` escapes), so any output encoding will do.
 """
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from datetime import datetime
-from typing import Any, TextIO
+from typing import Any
 
 from sqlalchemy import literal, or_, select
 from sqlalchemy.orm import Session, aliased
@@ -63,7 +62,6 @@ from storage.models import (
     SiteRelation,
     SiteStatusObservation,
 )
-from storage.types import utcnow
 
 BATCH_SIZE = 500
 """Sites per page; each page costs a fixed number of queries."""
@@ -110,17 +108,6 @@ def site_records(session: Session, filters: SiteFilter | None = None, *, piracy:
             remaining -= len(rows)
         if len(rows) < size:
             return
-
-
-def write_json(session: Session, out: TextIO, **filters: Any) -> int:
-    """Write the export document to ``out`` site by site; returns the number of sites."""
-    out.write('{"generated_at": ' + json.dumps(_iso(utcnow())) + ', "sites": [')
-    count = 0
-    for record in site_records(session, **filters):
-        out.write(("\n" if count == 0 else ",\n") + json.dumps(record))
-        count += 1
-    out.write("\n]}\n" if count else "]}\n")
-    return count
 
 
 # --- one page of sites --------------------------------------------------------------------

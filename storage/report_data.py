@@ -1,4 +1,4 @@
-"""The figures of the analysts' HTML report (:mod:`collector.report_html`), in one call.
+"""The figures of the analysts' HTML report (:mod:`collector.writers.html_report`), in one call.
 
     with session_factory(engine)() as s:
         data = report_data(s, since=week_ago, top=20)

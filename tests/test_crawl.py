@@ -368,7 +368,7 @@ def test_analyst_commands_on_the_crawled_store(discovery, guarded_env):
 def test_takedown_packet_has_reasons_and_verifiable_evidence(discovery, guarded_env):
     import json
 
-    from storage.takedown import md, to_markdown
+    from collector.writers.markdown import md, to_markdown
 
     _, engine, tmp = discovery
     r = isop(["takedown", "fmovix.xyz", "--format", "json"], tmp / "isop.toml", guarded_env, tmp)

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from sqlalchemy import event
 
+from collector.writers.json_export import write_json
 from storage.crawl import CrawlBatch, write_batch, write_verdicts
 from storage.db import session_factory
 from storage.enrichment import (
@@ -27,7 +28,7 @@ from storage.enrichment import (
     record_network,
     record_registration,
 )
-from storage.export import site_records, write_json
+from storage.export import site_records
 from storage.filters import FilterError
 from storage.models import Cluster, ClusterMember, RelationKind, SiteStatusObservation
 from storage.observe import upsert

@@ -23,11 +23,11 @@ from stix2patterns.v21.pattern import Pattern
 from stix2patterns.validator import run_validator
 from test_export import build_store
 
+from collector.writers.csv_writer import COLUMNS, FORMULA_STARTS, write_csv
+from collector.writers.misp import write_misp
+from collector.writers.stix import IDENTITY, write_stix
 from storage.db import session_factory
 from storage.export import site_records
-from storage.export_csv import COLUMNS, FORMULA_STARTS, write_csv
-from storage.export_misp import write_misp
-from storage.export_stix import IDENTITY, write_stix
 
 T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 T1 = T0 + timedelta(days=10)

@@ -178,7 +178,8 @@ def test_ga_properties_of_one_account_are_one_identifier_and_the_view_says_which
         net = network_of(s, "beta.net")
     (shown,) = net["links"]
     assert shown["identifiers"][0]["detail"] == {"alpha.com": "UA-123456-1", "beta.net": "UA-123456-4"}
-    from collector.network_render import to_dot, to_html
+    from collector.writers.dot import to_dot
+    from collector.writers.network_html import to_html
 
     page = to_html(net)
     assert "alpha.com (UA-123456-1)" in page and "beta.net (UA-123456-4)" in page
@@ -190,7 +191,7 @@ def test_property_detail_is_escaped_in_the_html_view():
            "links": [{"a": "a.com", "b": "b.com", "strength": 1.0, "raw": 1.0, "joins": True,
                       "identifiers": [{"type": "ga", "value": "UA-1", "weight": 1.0, "sites": 2, "kind": "operator",
                                        "detail": {"a.com": "<script>alert(1)</script>"}}]}]}
-    from collector.network_render import to_html
+    from collector.writers.network_html import to_html
 
     page = to_html(net)
     assert "<script>alert(1)</script>" not in page and "&lt;script&gt;" in page

@@ -18,8 +18,10 @@ import pytest
 from sqlalchemy import event, func, select
 from test_export import T0, T1, build_store, verdict
 
-from collector.network_render import CSP, graph_of, json_island, to_dot, to_html
-from collector.report_html import render_report
+from collector.writers.dot import to_dot
+from collector.writers.html_report import render_report
+from collector.writers.network_graph import graph_of
+from collector.writers.network_html import CSP, json_island, to_html
 from storage.clusters import network_of
 from storage.crawl import CrawlBatch, write_batch, write_verdicts
 from storage.db import session_factory

@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy import select, text
 from test_export import REASONS, T0, T1, build_store, verdict
 
+from collector.writers.markdown import to_markdown
 from spiders.classify import DELIVERY, Verdict
 from spiders.pipelines import ClassifyPipeline
 from storage.crawl import CrawlBatch, write_batch, write_verdicts
@@ -17,7 +18,7 @@ from storage.db import open_engine, session_factory
 from storage.migrate import current_revision, head_revision, upgrade
 from storage.models import Classification, Site
 from storage.sites import record_hosts
-from storage.takedown import takedown_packet, to_markdown
+from storage.takedown import takedown_packet
 
 HOSTILE = "<script>alert(1)</script> [x](javascript:alert(1)) *bold*"
 

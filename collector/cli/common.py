@@ -82,7 +82,7 @@ EXIT_CODES: tuple[tuple[str, str, str | Callable[[Exception], str], str], ...] =
     ("storage.takedown", "UnknownSite", FAILURE, "{}"),
     ("enrich.rdap_client", "BootstrapError", FAILURE, "{}"),
     ("enrich.transport", "TransportError", FAILURE, "{}"),
-    ("collector.output_file", "OutputError", FAILURE, "{}"),
+    ("collector.writers.output_file", "OutputError", FAILURE, "{}"),
 )
 
 
@@ -269,8 +269,8 @@ def site_filter(limit: int | None = None, **given):
 
 
 def write_text(output: str | None, text: str) -> None:
-    """Write a rendered document to ``output`` (see collector/output_file.py) or stdout."""
-    from collector.output_file import write_output
+    """Write a rendered document to ``output`` (see collector/writers/output_file.py) or stdout."""
+    from collector.writers.output_file import write_output
 
     if output in (None, "-"):
         click.echo(text)

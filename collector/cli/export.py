@@ -15,10 +15,10 @@ from collector.cli.common import (
 )
 
 EXPORT_WRITERS = {
-    "json": ("storage.export", "write_json"),
-    "csv": ("storage.export_csv", "write_csv"),
-    "stix": ("storage.export_stix", "write_stix"),
-    "misp": ("storage.export_misp", "write_misp"),
+    "json": ("collector.writers.json_export", "write_json"),
+    "csv": ("collector.writers.csv_writer", "write_csv"),
+    "stix": ("collector.writers.stix", "write_stix"),
+    "misp": ("collector.writers.misp", "write_misp"),
 }
 
 
@@ -39,7 +39,7 @@ def export(ctx: click.Context, fmt: str, output: str, limit: int | None, **filte
     chosen = site_filter(limit=limit, **filters)
     module, name = EXPORT_WRITERS[fmt]
     writer = getattr(importlib.import_module(module), name)
-    from collector.output_file import OutputError, open_output
+    from collector.writers.output_file import OutputError, open_output
 
     with store_session(ctx) as session:
         try:

@@ -30,11 +30,11 @@ def network(ctx: click.Context, domain: str, fmt: str, output: str | None) -> No
     if fmt == "json":
         write_text(output, json_text(net, indent=1, default=str))
     elif fmt == "html":
-        from collector.network_render import to_html
+        from collector.writers.network_html import to_html
 
         write_text(output, to_html(net, extra=extra))
     elif fmt == "dot":
-        from collector.network_render import to_dot
+        from collector.writers.dot import to_dot
 
         write_text(output, to_dot(net))
     else:

@@ -35,7 +35,7 @@ def refresh_bootstrap(ctx: click.Context, output: str | None, url: str | None) -
                                           timeout=net.timeout, url=url or IANA_DNS_BOOTSTRAP))
     target = Path(output) if output else DEFAULT_BOOTSTRAP
     bootstrap = Bootstrap(doc, str(url))
-    if output:  # the user's path: a link or device is written in place (collector/output_file.py)
+    if output:  # the user's path: a link or device is written in place (collector/writers/output_file.py)
         write_text(output, json.dumps(bootstrap.doc, indent=1, ensure_ascii=False))
     else:
         bootstrap.save(target)

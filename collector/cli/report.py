@@ -16,7 +16,7 @@ from collector.cli.common import TOP, exit_codes, store_session, write_text
 @click.pass_context
 def report(ctx: click.Context, output: str, since: str | None, top: int) -> None:
     """A self-contained HTML report: figures, categories, countries, providers, networks, newest finds."""
-    from collector.report_html import render_report
+    from collector.writers.html_report import render_report
     from storage.filters import parse_when
     from storage.report_data import report_data
     from storage.types import utcnow

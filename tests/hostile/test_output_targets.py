@@ -14,7 +14,7 @@ import pytest
 from cli_store import store_runner
 
 from collector.cli import cli
-from collector.output_file import OutputError, open_output, write_output
+from collector.writers.output_file import OutputError, open_output, write_output
 
 # every command with --output, as arguments before the path
 COMMANDS = {

@@ -123,7 +123,7 @@ def test_hostile_strings_are_shown_escaped_and_stored_raw(esc_world, tmp_path, g
 
 
 def test_markdown_escapes_line_start_syntax():
-    from storage.takedown import md
+    from collector.writers.markdown import md
 
     assert md("# heading") == "\\# heading" and md("- item") == "\\- item" and md("12. x") == "12\\. x"
     assert md("+cmd") == "\\+cmd" and md("=x") == "\\=x" and md("2026-01-01") == "2026-01-01"

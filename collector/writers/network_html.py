@@ -1,23 +1,23 @@
-"""An operator network (:func:`storage.clusters.network_of`) as Graphviz DOT or as one
-self-contained HTML page an analyst can open offline and explore.
+"""An operator network (:func:`storage.clusters.network_of`) as one self-contained HTML page
+an analyst can open offline and explore (its DOT twin: :mod:`collector.writers.dot`).
 
     net = network_of(session, "toonmoa101.com")
-    Path("net.dot").write_text(to_dot(net))
     Path("net.html").write_text(to_html(net), encoding="utf-8")
 
-Both draw the same picture: the sites, and the identifiers they share (wallets, analytics
-and ad accounts, contacts, favicon hashes, certificates, nameserver sets, dedicated IPs) as
-nodes of their own, with an edge from each site to each identifier it shares, labelled with
-the identifier's weight. An edge is *weak* (dashed) when every link it belongs to is below
-the clustering threshold (``"joins": False``): the identifier ties the site to the network
-without putting it in.
+Both draw the same picture (:func:`collector.writers.network_graph.graph_of`): the sites,
+and the identifiers they share (wallets, analytics and ad accounts, contacts, favicon hashes,
+certificates, nameserver sets, dedicated IPs) as nodes of their own, with an edge from each
+site to each identifier it shares, labelled with the identifier's weight. An edge is *weak*
+(dashed) when every link it belongs to is below the clustering threshold (``"joins": False``):
+the identifier ties the site to the network without putting it in.
 
 Every value in a network was scraped or looked up and is hostile: DOT strings are quoted and
-escaped (:func:`dot_quote`); the HTML page escapes text with :func:`html.escape`, carries the
-data as JSON in ``<script type="application/json">`` with ``<``, ``>``, ``&``, U+2028 and
-U+2029 escaped, and its script reads that with ``JSON.parse`` and builds the picture with
-``createElementNS``/``textContent`` only (never ``innerHTML``). The page loads nothing from
-anywhere (a Content-Security-Policy forbids it) and links to no site.
+escaped (:func:`collector.writers.dot.dot_quote`); the HTML page escapes text with
+:func:`html.escape`, carries the data as JSON in ``<script type="application/json">`` with
+``<``, ``>``, ``&``, U+2028 and U+2029 escaped, and its script reads that with ``JSON.parse``
+and builds the picture with ``createElementNS``/``textContent`` only (never ``innerHTML``).
+The page loads nothing from anywhere (a Content-Security-Policy forbids it) and links to no
+site.
 """
 
 from __future__ import annotations
@@ -25,74 +25,14 @@ from __future__ import annotations
 import html
 import json
 import math
-import re
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from typing import Any
 
+from collector.writers.network_graph import KINDS, clean_text, graph_of, kind_of
+
 CSP = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:"
 """The Content-Security-Policy of every page isop writes: nothing from outside, inline only."""
-
-# --- kinds of nodes -----------------------------------------------------------------------
-
-KINDS: dict[str, dict[str, str]] = {
-    "focus": {"label": "The site asked about", "color": "#c2410c", "shape": "circle", "dot": "doublecircle"},
-    "site": {"label": "Site in the network", "color": "#1d4ed8", "shape": "circle", "dot": "box"},
-    "outside": {"label": "Site weakly linked (outside the network)", "color": "#94a3b8", "shape": "circle",
-                "dot": "box"},
-    "wallet": {"label": "Payment: wallet, PayPal", "color": "#b45309", "shape": "diamond", "dot": "diamond"},
-    "analytics": {"label": "Analytics / ad account", "color": "#7c3aed", "shape": "hexagon", "dot": "hexagon"},
-    "contact": {"label": "Contact: e-mail, Telegram, phone", "color": "#047857", "shape": "square",
-                "dot": "ellipse"},
-    "favicon": {"label": "Favicon hash", "color": "#be185d", "shape": "triangle", "dot": "triangle"},
-    "certificate": {"label": "TLS certificate", "color": "#0e7490", "shape": "pentagon", "dot": "note"},
-    "nameservers": {"label": "Nameserver set", "color": "#4b5563", "shape": "octagon", "dot": "folder"},
-    "ip": {"label": "Dedicated IP address", "color": "#4d7c0f", "shape": "triangle-down", "dot": "cylinder"},
-    "hop": {"label": "Hop: redirect, move notice, mirror", "color": "#9a3412", "shape": "diamond", "dot": "cds"},
-    "other": {"label": "Other identifier", "color": "#6b7280", "shape": "circle", "dot": "ellipse"},
-}
-"""Node kinds: legend text, colour, shape in the HTML picture, shape in DOT."""
-
-KIND_OF_TYPE: dict[str, str] = {
-    "btc": "wallet", "eth": "wallet", "trx": "wallet", "xmr": "wallet", "paypal": "wallet",
-    "ga": "analytics", "gtm": "analytics", "adsense": "analytics", "yandex_metrica": "analytics",
-    "email": "contact", "telegram": "contact", "discord": "contact", "whatsapp": "contact", "phone": "contact",
-    "favicon_mmh3": "favicon", "cert": "certificate", "cert_seen": "certificate", "nameservers": "nameservers", "ip": "ip",
-    "hop": "hop", "numbered": "hop",
-}
-
-TYPE_LABELS: dict[str, str] = {
-    "btc": "Bitcoin wallet", "eth": "Ethereum wallet", "trx": "Tron wallet", "xmr": "Monero wallet",
-    "paypal": "PayPal account", "ga": "Google Analytics ID", "gtm": "Google Tag Manager ID",
-    "adsense": "AdSense publisher ID", "yandex_metrica": "Yandex Metrica counter", "email": "E-mail address",
-    "telegram": "Telegram", "discord": "Discord", "whatsapp": "WhatsApp", "phone": "Phone number",
-    "favicon_mmh3": "Favicon hash (mmh3)", "cert": "TLS certificate (SHA-256)",
-    "cert_seen": "TLS certificate not its own (SHA-256: a host's default, or a site only named in it)",
-    "nameservers": "Nameserver set",
-    "ip": "Dedicated IP address", "hop": "Hop (redirect, move notice, mirror)",
-    "numbered": "Numbered successor (resolves)",
-}
-
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\u202a-\u202e\u2066-\u2069]")
-"""C0 and C1 controls (not tab, newline, CR, NEL) and bidi overrides: a DOT file or page is also
-printed on terminals (``isop network --format dot``), and an override reorders what is shown."""
-
-
-def kind_of(identifier_type: str) -> str:
-    """The node kind (a key of :data:`KINDS`) of an identifier type."""
-    return KIND_OF_TYPE.get(identifier_type, "other")
-
-
-def type_label(identifier_type: str) -> str:
-    return TYPE_LABELS.get(identifier_type, identifier_type)
-
-
-def clean_text(value: Any) -> str:
-    """``value`` as text fit for a page or a DOT file: no control characters (tab and newline
-    kept), lone surrogates replaced."""
-    text = value if isinstance(value, str) else str(value)
-    text = text.encode("utf-8", "replace").decode("utf-8")
-    return _CONTROL.sub("\ufffd", text)
 
 
 def esc(value: Any) -> str:
@@ -114,128 +54,6 @@ def _json_default(value: Any) -> Any:
     if isinstance(value, set | frozenset | tuple):
         return sorted(value, key=str)
     return str(value)
-
-
-def short(text: str, limit: int = 40) -> str:
-    return text if len(text) <= limit else text[:limit - 1] + "\u2026"
-
-
-# --- the picture as nodes and edges -------------------------------------------------------
-
-
-def graph_of(net: Mapping[str, Any]) -> dict[str, list[dict[str, Any]]]:
-    """Nodes (sites and identifiers) and site-identifier edges of ``net``.
-
-    Node ids: ``site:<domain>`` and ``id:<type>:<value>``. An edge ``joins`` when at least
-    one link it belongs to joins the network. Order is deterministic.
-    """
-    focus = str(net.get("domain") or "")
-    members = [str(s) for s in net.get("sites") or ()]
-    member_set = set(members)
-    links = list(net.get("links") or ())
-    site_links: dict[str, list[tuple[str, float, bool]]] = {d: [] for d in members}
-    identifiers: dict[str, dict[str, Any]] = {}
-    edges: dict[tuple[str, str], dict[str, Any]] = {}
-    for link in links:
-        a, b, joins = str(link["a"]), str(link["b"]), bool(link.get("joins"))
-        strength = float(link.get("strength") or 0.0)
-        site_links.setdefault(a, []).append((b, strength, joins))
-        site_links.setdefault(b, []).append((a, strength, joins))
-        for ident in link.get("identifiers") or ():
-            itype, value = str(ident["type"]), str(ident["value"])
-            node_id = f"id:{itype}:{value}"
-            node = identifiers.setdefault(node_id, {
-                "id": node_id, "kind": kind_of(itype), "type": itype, "type_label": type_label(itype),
-                "value": value, "label": short(value, 28), "weight": float(ident.get("weight") or 0.0),
-                "sites": int(ident.get("sites") or 0), "shown_sites": set(), "joins": False,
-                "role": str(ident.get("kind") or "operator"), "detail": {}})
-            node["shown_sites"].update((a, b))
-            node["joins"] = node["joins"] or joins
-            detail = ident.get("detail") if isinstance(ident.get("detail"), Mapping) else {}
-            node["detail"].update({str(k): str(v) for k, v in detail.items()})
-            for site in (a, b):
-                edge = edges.setdefault((f"site:{site}", node_id), {
-                    "source": f"site:{site}", "target": node_id, "weight": node["weight"], "joins": False,
-                    "detail": str(detail.get(site) or "")})
-                edge["joins"] = edge["joins"] or joins
-    if focus:
-        site_links.setdefault(focus, [])
-    nodes: list[dict[str, Any]] = []
-    for domain in sorted(site_links, key=lambda d: (d != focus, d not in member_set, d)):
-        partners = sorted(site_links[domain], key=lambda p: (-p[1], p[0]))
-        kind = "focus" if domain == focus else ("site" if domain in member_set else "outside")
-        nodes.append({"id": f"site:{domain}", "kind": kind, "type": "site", "value": domain,
-                      "label": domain, "member": domain in member_set, "focus": domain == focus,
-                      "links": [{"site": p, "strength": s, "joins": j} for p, s, j in partners]})
-    for node in sorted(identifiers.values(), key=lambda n: (-n["weight"], n["type"], n["value"])):
-        node["shown_sites"] = sorted(node["shown_sites"])
-        nodes.append(node)
-    return {"nodes": nodes, "edges": sorted(edges.values(), key=lambda e: (e["source"], e["target"]))}
-
-
-# --- DOT ----------------------------------------------------------------------------------
-
-
-def dot_quote(value: Any) -> str:
-    """A DOT double-quoted string on one line: backslashes and quotes escaped, line breaks
-    (U+2028, U+2029 and NEL included) as ``\\n``, other control characters replaced."""
-    text = clean_text(value).replace("\\", "\\\\").replace('"', '\\"')
-    for brk in ("\r\n", "\r", "\x85", "\u2028", "\u2029"):
-        text = text.replace(brk, "\n")
-    text = text.replace("\n", "\\n").replace("\t", " ")
-    return f'"{text}"'
-
-
-def _dot_attrs(attrs: Mapping[str, Any]) -> str:
-    return "[" + ", ".join(f"{k}={dot_quote(v)}" for k, v in attrs.items()) + "]"
-
-
-def to_dot(net: Mapping[str, Any]) -> str:
-    """The network as an undirected Graphviz graph (``dot -Tsvg``, ``neato``, ``sfdp``).
-
-    Sites are boxes (the focus site a filled double circle), identifiers shaped and coloured
-    by kind; each edge site -- identifier is labelled with the identifier's weight and dashed
-    when weak. Every id, label and attribute value is a quoted, escaped string.
-    """
-    graph = graph_of(net)
-    domain = str(net.get("domain") or "")
-    cluster = net.get("cluster")
-    caption = f"Operator network of {domain}" + (f" ({cluster})" if cluster else "")
-    out = [
-        "graph " + dot_quote("isop network") + " {",
-        "  graph " + _dot_attrs({"label": caption, "labelloc": "t", "fontname": "Helvetica", "fontsize": "14",
-                                 "overlap": "false", "splines": "true", "layout": "neato"}) + ";",
-        "  node " + _dot_attrs({"fontname": "Helvetica", "fontsize": "10", "style": "filled",
-                                "fontcolor": "#111827"}) + ";",
-        "  edge " + _dot_attrs({"fontname": "Helvetica", "fontsize": "8", "color": "#6b7280",
-                                "fontcolor": "#374151"}) + ";",
-    ]
-    for node in graph["nodes"]:
-        kind = KINDS[node["kind"]]
-        if node["type"] == "site":
-            attrs: dict[str, Any] = {"label": node["value"], "shape": kind["dot"],
-                                     "fillcolor": kind["color"] if node["focus"] else "#ffffff",
-                                     "color": kind["color"], "tooltip": node["value"],
-                                     "penwidth": "2.5" if node["focus"] else ("1.5" if node["member"] else "1")}
-            if node["focus"]:
-                attrs["fontcolor"] = "#ffffff"
-            attrs["style"] = ",".join(["filled"] + (["rounded"] if kind["dot"] == "box" else [])
-                                      + (["dashed"] if node["kind"] == "outside" else []))
-        else:
-            label = f"{node['type']}\n{short(node['value'], 40)}\n{node['sites']} sites"
-            attrs = {"label": label, "shape": kind["dot"], "fillcolor": kind["color"] + "33",
-                     "color": kind["color"], "fontsize": "9",
-                     "tooltip": f"{node['type_label']}: {node['value']} (weight {node['weight']:.2f}, "
-                                f"{node['sites']} sites)"}
-        out.append(f"  {dot_quote(node['id'])} {_dot_attrs(attrs)};")
-    for edge in graph["edges"]:
-        label = f"{edge['weight']:.2f}" + (f" {short(edge['detail'], 30)}" if edge.get("detail") else "")
-        attrs = {"label": label, "penwidth": f"{0.6 + 2.4 * min(1.0, edge['weight']):.2f}"}
-        if not edge["joins"]:
-            attrs["style"] = "dashed"
-        out.append(f"  {dot_quote(edge['source'])} -- {dot_quote(edge['target'])} {_dot_attrs(attrs)};")
-    out.append("}")
-    return "\n".join(out) + "\n"
 
 
 # --- HTML ---------------------------------------------------------------------------------

@@ -15,7 +15,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from collector.network_render import CSP, KINDS, esc, kind_of
+from collector.writers.network_graph import KINDS, kind_of
+from collector.writers.network_html import CSP, esc
 
 COUNTRY_NAMES = {
     "US": "United States", "NL": "Netherlands", "PA": "Panama", "RU": "Russia", "DE": "Germany",
