@@ -8,8 +8,8 @@ import json
 import re
 
 import pytest
-from cli_store import store_runner
 from click.testing import CliRunner
+from helpers.cli_store import store_runner
 
 from collector.cli import cli
 from storage.db import open_engine

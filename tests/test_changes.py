@@ -11,9 +11,9 @@ from datetime import timedelta
 from types import SimpleNamespace as NS
 
 import pytest
+from helpers.export_store import T0, T1, build_store, verdict
 from rich.console import Console
 from sqlalchemy import event
-from test_export import T0, T1, build_store, verdict
 
 from collector.dossier_view import print_changes
 from storage.changes import KINDS, changes

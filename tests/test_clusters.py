@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from cluster_store import T0, sight
+from helpers.cluster_store import T0, sight
 from sqlalchemy import select
 
 from storage.clusters import (

@@ -15,9 +15,9 @@ import time
 from pathlib import Path
 
 import pytest
+from helpers.world_crawl import WORLD, isop, write_config
 from sqlalchemy import create_engine, func, select, text
 
-from collector.sandbox.world import load_world
 from storage.models import (
     CrawlRun,
     Download,
@@ -26,33 +26,6 @@ from storage.models import (
     Page,
     Site,
 )
-
-WORLD = load_world()
-
-
-def write_config(tmp: Path, sandbox, **crawl) -> Path:
-    crawl_lines = "\n".join(f"{k} = {v!r}" if isinstance(v, str) else f"{k} = {str(v).lower()}"
-                            for k, v in crawl.items())
-    path = tmp / "isop.toml"
-    path.write_text(f"""
-[storage]
-url = "sqlite:///{tmp / 'isop.db'}"
-[network]
-proxy = "{sandbox.proxy_url}"
-resolvers = ["{sandbox.resolvers[0]}"]
-ca_bundle = "{sandbox.ca_path}"
-timeout = 5
-[evidence]
-dir = "{tmp / 'evidence'}"
-[crawl]
-{crawl_lines}
-""")
-    return path
-
-
-def isop(args: list[str], config: Path, env: dict, cwd: Path, timeout: float = 600) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "collector.cli", "--config", str(config), *args],
-                          env=env, cwd=cwd, capture_output=True, text=True, timeout=timeout)
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,7 @@ from collections.abc import Awaitable
 from pathlib import Path
 
 import pytest
-from scripted_dns import with_scripted_dns
+from helpers.scripted_dns import with_scripted_dns
 
 from enrich.cymru import (
     CymruAsn,

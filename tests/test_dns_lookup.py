@@ -15,7 +15,7 @@ import dns.nameserver
 import dns.rdata
 import dns.rdataclass
 import pytest
-from scripted_dns import with_scripted_dns
+from helpers.scripted_dns import with_scripted_dns
 
 from collector.sandbox.dns import start_dns
 from collector.sandbox.world import load_world

@@ -10,9 +10,9 @@ import json
 from datetime import timedelta
 from types import SimpleNamespace as NS
 
+from helpers.export_store import REASONS, T0, T1, build_store, verdict
 from rich.console import Console
 from sqlalchemy import event
-from test_export import REASONS, T0, T1, build_store, verdict
 
 from collector.dossier_view import dossier_markdown, print_dossier
 from storage.crawl import CrawlBatch, record_evidence_files, write_batch, write_verdicts

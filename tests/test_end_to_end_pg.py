@@ -18,10 +18,10 @@ from types import SimpleNamespace
 
 import pytest
 from conftest import GUARD_DIR, _postgres_database
+from helpers.export_store import assert_valid
+from helpers.world_crawl import WORLD, isop, write_config
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
-from test_crawl import WORLD, isop, write_config
-from test_export import assert_valid
 
 from storage.db import open_engine, session_factory
 from storage.models import (

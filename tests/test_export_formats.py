@@ -18,10 +18,10 @@ from pathlib import Path
 
 import pytest
 import stix2
+from helpers.export_store import build_store
 from pymisp import MISPEvent
 from stix2patterns.v21.pattern import Pattern
 from stix2patterns.validator import run_validator
-from test_export import build_store
 
 from collector.writers.csv_writer import COLUMNS, FORMULA_STARTS, write_csv
 from collector.writers.misp import write_misp

@@ -9,8 +9,8 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from cli_store import store_runner
-from test_export import T0, T1, build_store
+from helpers.cli_store import store_runner
+from helpers.export_store import T0, T1, build_store
 
 from collector.cli import cli
 from storage.db import session_factory

@@ -13,7 +13,7 @@ import os
 
 import pytest
 from conftest import GUARD_DIR
-from test_crawl import isop, write_config
+from helpers.world_crawl import isop, write_config
 
 from collector.sandbox.grading_clusters import grade_clusters
 from collector.sandbox.server import ThreadedSandbox

@@ -16,7 +16,7 @@ import tomllib
 from datetime import datetime, timedelta
 
 from click.testing import CliRunner
-from cluster_store import T0, sight
+from helpers.cluster_store import T0, sight
 from sqlalchemy import func, select
 
 from storage.cdn import CDN_FILE, cdn_of

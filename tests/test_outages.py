@@ -16,8 +16,7 @@ import time
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, func, select
-from test_faults import (
+from helpers.fault_runs import (
     ARCHIVE,
     closed_udp_port,
     isop,
@@ -27,6 +26,7 @@ from test_faults import (
     runs,
     write_config,
 )
+from sqlalchemy import create_engine, func, select
 
 from storage.models import Page, Site, SiteStatusObservation
 

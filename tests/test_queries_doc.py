@@ -15,9 +15,9 @@ from types import SimpleNamespace as NS
 from typing import Any
 
 import pytest
+from helpers.export_store import REASONS, T0, T1, build_store, verdict
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import make_url
-from test_export import REASONS, T0, T1, build_store, verdict
 
 from storage.crawl import CrawlBatch, record_evidence_files, write_batch, write_verdicts
 from storage.db import session_factory

@@ -7,11 +7,12 @@ from __future__ import annotations
 import json
 
 import pytest
-from extra_world import extended_world, registered
+from helpers.extra_world import extended_world, registered
+from helpers.fault_runs import isop, messages, no_traceback, write_config
+from helpers.redirect_hops import hops
 from sqlalchemy import select
-from test_faults import isop, messages, no_traceback, write_config
 
-from storage.models import Page, Site, SiteRelation, SiteStatusObservation
+from storage.models import Page, Site, SiteStatusObservation
 
 HUB = """<html><head><title>Link list</title></head><body>
 <a href="https://hopc.net/">The final site</a>
@@ -41,12 +42,6 @@ def chain_world(tmp_path_factory):
         yield running
 
 
-def hops(db) -> set[tuple[str, str, str]]:
-    with db.connect() as c:
-        a, b = Site.__table__.alias("a"), Site.__table__.alias("b")
-        return {(r[0], r[1], str(r[2])) for r in c.execute(
-            select(a.c.domain, b.c.domain, SiteRelation.kind)
-            .join(a, a.c.id == SiteRelation.from_site_id).join(b, b.c.id == SiteRelation.to_site_id))}
 
 
 def latest_status(db) -> dict[str, str]:

@@ -7,8 +7,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+from helpers.fault_runs import messages, no_traceback, write_config
 from sqlalchemy import select
-from test_faults import messages, no_traceback, write_config
 
 from storage.db import open_engine
 from storage.models import Page

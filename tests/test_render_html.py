@@ -15,8 +15,8 @@ from pathlib import Path
 from types import SimpleNamespace as NS
 
 import pytest
+from helpers.export_store import T0, T1, build_store, verdict
 from sqlalchemy import event, func, select
-from test_export import T0, T1, build_store, verdict
 
 from collector.writers.dot import to_dot
 from collector.writers.html_report import render_report

@@ -12,7 +12,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from test_export import build_store
+from helpers.export_store import build_store
 
 from collector import ui
 from collector.ui import UiError, canned_queries, datasette_command, datasette_metadata, run_ui

@@ -12,9 +12,9 @@ import re
 import time
 from datetime import UTC, datetime
 
-from extra_world import extended_world
+from helpers.extra_world import extended_world
+from helpers.fault_runs import isop, messages, no_traceback, write_config
 from sqlalchemy import create_engine, select
-from test_faults import isop, messages, no_traceback, write_config
 
 from collector.sandbox.server import ThreadedSandbox
 from storage.models import Classification, Site

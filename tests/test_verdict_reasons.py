@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from helpers.export_store import REASONS, T0, T1, build_store, verdict
 from sqlalchemy import select, text
-from test_export import REASONS, T0, T1, build_store, verdict
 
 from collector.writers.markdown import to_markdown
 from spiders.classify import DELIVERY, Verdict

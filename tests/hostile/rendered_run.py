@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from test_faults import isop, write_config
+from helpers.fault_runs import isop, write_config
 
 from collector.sandbox.proxy import Seen
 from collector.sandbox.server import ThreadedSandbox

@@ -8,9 +8,9 @@ from __future__ import annotations
 import json
 
 import pytest
-from extra_world import extended_world, registered
+from helpers.extra_world import extended_world, registered
+from helpers.fault_runs import isop, messages, no_traceback, write_config
 from sqlalchemy import create_engine, select
-from test_faults import isop, messages, no_traceback, write_config
 
 from storage.models import CrawlRun
 

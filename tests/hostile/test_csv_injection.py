@@ -10,7 +10,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from cli_store import store_runner
+from helpers.cli_store import store_runner
 from sqlalchemy import update
 
 from collector.cli import cli

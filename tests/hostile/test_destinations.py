@@ -11,9 +11,9 @@ import ipaddress
 import threading
 
 import pytest
-from extra_world import extended_world, registered
+from helpers.extra_world import extended_world, registered
+from helpers.fault_runs import isop, messages, no_traceback, write_config
 from sqlalchemy import func, select
-from test_faults import isop, messages, no_traceback, write_config
 
 from collector.config import ConfigError, load_config
 from spiders.destinations import (
@@ -301,7 +301,7 @@ def test_through_the_proxy_literal_and_local_destinations_are_refused(hostile_li
 
 
 def test_a_whois_referral_to_our_own_network_is_not_followed():
-    from test_enrich_clients import local_server
+    from helpers.enrich_servers import local_server
 
     from enrich.whois_client import WhoisClient
 
@@ -355,7 +355,7 @@ def test_a_rendered_page_cannot_load_from_our_own_network(hostile_links_world, b
 def test_an_rdap_redirect_to_our_own_network_is_not_followed(target):
     """A hostile RDAP server's redirect is checked like a crawl's destination: not followed,
     recorded as an error naming the refusal, nothing sent to the target."""
-    from test_enrich_clients import http_routes, local_server, run
+    from helpers.enrich_servers import http_routes, local_server, run
 
     from enrich.rdap_client import Bootstrap, RdapClient
 

@@ -8,9 +8,9 @@ import hashlib
 import sys
 
 import pytest
-from extra_world import extended_world, registered
+from helpers.extra_world import extended_world, registered
+from helpers.fault_runs import messages, no_traceback, write_config
 from sqlalchemy import select
-from test_faults import messages, no_traceback, write_config
 
 from collector.sandbox.web import _file_bytes
 from storage.models import Download

@@ -6,9 +6,9 @@ from __future__ import annotations
 from html import escape
 
 import pytest
-from extra_world import extended_world, registered
+from helpers.extra_world import extended_world, registered
+from helpers.fault_runs import isop, messages, no_traceback, write_config
 from sqlalchemy import select
-from test_faults import isop, messages, no_traceback, write_config
 
 from storage.models import CrawlRun, Page, Site
 from storage.names import HostNameError, parse_host

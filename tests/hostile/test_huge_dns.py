@@ -9,7 +9,7 @@ import asyncio
 from datetime import UTC, datetime
 
 import pytest
-from extra_world import extended_world
+from helpers.extra_world import extended_world
 from sqlalchemy import func, select
 
 from collector.config import load_config

@@ -5,9 +5,9 @@ used to make the evidence pipeline raise, and the page vanished."""
 from __future__ import annotations
 
 import pytest
-from extra_world import extended_world, registered
+from helpers.extra_world import extended_world, registered
+from helpers.fault_runs import isop, messages, no_traceback, write_config
 from sqlalchemy import select
-from test_faults import isop, messages, no_traceback, write_config
 
 from storage.models import Page
 

@@ -11,7 +11,7 @@ import stat
 import threading
 
 import pytest
-from cli_store import store_runner
+from helpers.cli_store import store_runner
 
 from collector.cli import cli
 from collector.writers.output_file import OutputError, open_output, write_output

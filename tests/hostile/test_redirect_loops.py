@@ -7,10 +7,10 @@ silently)."""
 from __future__ import annotations
 
 import pytest
-from extra_world import extended_world, registered
+from helpers.extra_world import extended_world, registered
+from helpers.fault_runs import isop, messages, no_traceback, write_config
+from helpers.redirect_hops import hops
 from sqlalchemy import select
-from test_faults import isop, messages, no_traceback, write_config
-from test_redirects import hops
 
 from storage.models import Page
 

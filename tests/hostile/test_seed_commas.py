@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import asyncio
 
+from helpers.fault_runs import isop, messages, no_traceback, runs, write_config
 from sqlalchemy import create_engine, select
-from test_faults import isop, messages, no_traceback, runs, write_config
 
 from storage.models import Page
 

@@ -12,9 +12,17 @@ import subprocess
 import time
 
 import pytest
-from extra_world import extended_world, registered
+from helpers.extra_world import extended_world, registered
+from helpers.fault_runs import (
+    isop,
+    isop_args,
+    messages,
+    no_traceback,
+    runs,
+    wait_for_pages,
+    write_config,
+)
 from sqlalchemy import create_engine, func, select
-from test_faults import isop, isop_args, messages, no_traceback, runs, wait_for_pages, write_config
 
 from storage.models import CrawlRun, Page
 

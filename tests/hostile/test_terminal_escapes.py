@@ -9,9 +9,9 @@ import json
 import re
 
 import pytest
-from extra_world import extended_world, registered
+from helpers.extra_world import extended_world, registered
+from helpers.fault_runs import isop, messages, no_traceback, write_config
 from sqlalchemy import select
-from test_faults import isop, messages, no_traceback, write_config
 
 from storage.models import DomainRegistration, Page, Site
 from storage.safe_text import inert, inert_tree, json_text

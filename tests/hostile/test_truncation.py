@@ -9,9 +9,9 @@ import gzip
 import hashlib
 
 import pytest
-from extra_world import extended_world, registered
+from helpers.extra_world import extended_world, registered
+from helpers.fault_runs import isop, messages, no_traceback, write_config
 from sqlalchemy import select
-from test_faults import isop, messages, no_traceback, write_config
 
 from spiders.truncation import decode
 from storage.models import Page

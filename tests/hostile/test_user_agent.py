@@ -9,8 +9,8 @@ requests are read off the sandbox proxy's log.
 from __future__ import annotations
 
 import pytest
+from helpers.fault_runs import isop, write_config
 from rendered_run import failure_text, rendered_run
-from test_faults import isop, write_config
 
 from collector.config import BROWSER_USER_AGENT, TOOL_USER_AGENT, NetworkConfig, load_config
 from collector.sandbox.server import ThreadedSandbox

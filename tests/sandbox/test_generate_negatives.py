@@ -10,6 +10,8 @@ import json
 import random
 import re
 
+from helpers.generated_pages import EVIL, Doc, make_spec, resolves
+
 from collector.sandbox.generate import generate_world
 from collector.sandbox.generate.pages import render_site
 from collector.sandbox.generate.pages_negatives import (
@@ -23,7 +25,6 @@ from collector.sandbox.generate.pages_roles import _distro
 from collector.sandbox.generate.pages_site import Site
 from collector.sandbox.generate.pages_words import WORDS
 from collector.sandbox.world import load_world
-from sandbox.test_generate_pages import EVIL, Doc, make_spec, resolves
 
 MAGNET = re.compile(r"magnet:\?xt=urn:btih:([0-9a-f]{40})")
 

@@ -8,9 +8,9 @@ import html
 import random
 import re
 import statistics
-from html.parser import HTMLParser
 
 import pytest
+from helpers.generated_pages import CATEGORIES, EVIL, LINKS, SNIPPETS, Doc, make_spec, resolves
 
 from collector.sandbox.generate.pages import charset_label, render_site
 from collector.sandbox.generate.pages_infra import BUILDERS
@@ -19,51 +19,14 @@ from collector.sandbox.generate.spec import SiteSpec
 
 ROLES = ("piracy", "legal", "hard_negative", "hub", "forum", "status", "video_host", "cyberlocker", "parked",
          "trap", "hostile", "notice")
-CATEGORIES = ("streaming", "torrent", "ddl", "manga", "iptv", "warez", "ebook", "music", "counterfeit")
 LANG_CHARSETS = (("ru", "windows-1251"), ("ru", "koi8-r"), ("zh", "gbk"), ("zh", "gb18030"), ("ja", "shift_jis"),
                  ("ja", "euc-jp"), ("ko", "euc-kr"), ("fr", "iso-8859-1"), ("de", "windows-1252"),
                  ("tr", "windows-1254"), ("ar", "windows-1256"), ("en", "utf-8"), ("vi", "utf-8"), ("id", "utf-8"),
                  ("pt", "iso-8859-1"), ("es", "utf-8"), ("it", "windows-1252"), ("ko", "utf-8"))
-SNIPPETS = ["<script>ga('create', 'UA-4417263-2', 'auto'); ga('send', 'pageview');</script>",
-            '<li>XMR <span class="wallet">44AFFq5kSiGBoZ4NMDwYtN18obc8AemS33DBLWs3H7otXft3XjrpDtQGv7SqSsaBYBb98uNbr2VBBEt7f2wfn3RVGQBEP3A</span></li>',
-            '<iframe src="https://vidbox.example/e/0a1b2c3d" allowfullscreen></iframe>',
-            '<ins class="adsbygoogle" style="display:block" data-ad-client="ca-pub-1234567890123456"></ins>',
-            '<p class="donate">BTC: <code>bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4</code></p>',
-            '<a href="https://t.me/some_channel" rel="nofollow">Telegram</a>']
-LINKS = ["https://partner-one.example/", "https://vidbox.example/e/Xk29aQ", "http://mirror.example/?from=a&b=1",
-         "https://files.example/file/9aa1b2"]
-EVIL = "Kino<script>alert(1)</script>&Co"
 
 
-def make_spec(role: str, lang: str = "en", charset: str = "utf-8", seed: int = 0, **kw) -> SiteSpec:
-    r = random.Random(seed)
-    category = kw.pop("category", r.choice(CATEGORIES) if role in ("piracy", "trap", "hostile") else "none")
-    base = dict(host=f"site{seed}.example", role=role, category=category, language=lang, charset=charset,
-                brand=kw.pop("brand", f"Brand{seed}"), links=list(LINKS), snippets=list(SNIPPETS),
-                moved_to="https://new-home.example/" if role == "notice" else "", pages=r.randint(2, 7))
-    base.update(kw)
-    return SiteSpec(**base)
 
 
-class Doc(HTMLParser):
-    """Tag sequence, hrefs and the meta charset of one page."""
-
-    def __init__(self, text: str) -> None:
-        super().__init__(convert_charrefs=True)
-        self.tags: list[str] = []
-        self.hrefs: list[str] = []
-        self.charset = ""
-        self.feed(text)
-
-    def handle_starttag(self, tag, attrs):
-        a = dict(attrs)
-        self.tags.append(tag)
-        if tag == "a" and a.get("href"):
-            self.hrefs.append(a["href"])
-        if tag == "meta" and a.get("charset"):
-            self.charset = a["charset"]
-        if tag == "meta" and (a.get("http-equiv") or "").lower() == "content-type":
-            self.charset = (a.get("content") or "").split("charset=")[-1]
 
 
 def render(spec: SiteSpec, seed: int = 0) -> dict[str, bytes]:
@@ -74,9 +37,6 @@ def pages(files: dict[str, bytes], charset: str) -> dict[str, str]:
     return {p: b.decode(charset) for p, b in files.items() if p.endswith(".html")}
 
 
-def resolves(path: str, files: dict[str, bytes]) -> bool:
-    rel = path.split("#")[0].split("?")[0].lstrip("/")
-    return rel == "" or any(c in files for c in (rel, f"{rel}.html", f"{rel.rstrip('/')}/index.html"))
 
 
 def test_every_language_has_every_key():
@@ -159,7 +119,7 @@ def test_same_bytes_in_another_process():
     import sys
 
     code = ("import random, hashlib; from collector.sandbox.generate.pages import render_site; "
-            "from tests.sandbox.test_generate_pages import make_spec; "
+            "from tests.helpers.generated_pages import make_spec; "
             "f = render_site(random.Random(9), make_spec('hub', 'ko', 'euc-kr', seed=9)); "
             "print(hashlib.sha256(repr(sorted(f.items())).encode()).hexdigest())")
     digests = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,

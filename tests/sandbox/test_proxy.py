@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 import pytest
+from helpers.sandbox_worlds import build_world
 
 from collector.config import load_config
 from collector.sandbox.http import Request, Response
@@ -25,8 +26,6 @@ from collector.sandbox.server import ThreadedSandbox, isop_config_text, ports_in
 from collector.sandbox.tls import SandboxCA
 from collector.sandbox.web import WebService
 from collector.sandbox.world import load_world
-
-from .test_web import build_world
 
 
 class FakeRdap:

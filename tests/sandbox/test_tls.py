@@ -12,10 +12,9 @@ from pathlib import Path
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
+from helpers.sandbox_worlds import build_world
 
 from collector.sandbox.tls import SandboxCA, wildcard_parents
-
-from .test_web import build_world
 
 HOSTS = ["pirate.test", "www.pirate.test", "rdap.arin.net", "data.iana.org", "a.b.c.example.com"]
 

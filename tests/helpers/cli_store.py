@@ -14,7 +14,7 @@ from storage.db import open_engine, session_factory
 def store_runner(tmp_path: Path, monkeypatch, tweak: Callable | None = None) -> CliRunner:
     """``tmp_path`` as the working folder, ``ISOP_STORAGE_URL`` a migrated SQLite store there
     holding the export fixture's sites; ``tweak(session)`` may change them before the commit."""
-    from test_export import build_store
+    from helpers.export_store import build_store
 
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("ISOP_CONFIG", raising=False)

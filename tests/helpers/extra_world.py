@@ -6,7 +6,7 @@ import shutil
 from collections.abc import Mapping
 from pathlib import Path
 
-DEFAULT_WORLD = Path(__file__).resolve().parents[1] / "config" / "sandbox" / "default"
+DEFAULT_WORLD = Path(__file__).resolve().parents[2] / "config" / "sandbox" / "default"
 
 
 def extended_world(root: Path, domains: Mapping[str, str], pages: Mapping[str, str] | None = None) -> Path:
