@@ -1,3 +1,6 @@
 """isop: an open-source intelligence collector for investigators of online piracy."""
 
-__version__ = "0.1.0"
+from importlib.metadata import version
+
+__version__ = version("isop")
+"""The installed distribution's version (pyproject.toml is the one place it is written)."""

@@ -156,20 +156,11 @@ def latest_job_run(session: Any, name: str) -> Any:
 
 
 def _record(session: Any, job: JobConfig, slot: datetime | None, outcome: str, error: str | None = None) -> int:
-    import socket
-
-    from collector import __version__
-    from storage.models import CrawlRun, RunKind, RunOutcome
+    from storage.runs import add_run
 
     arguments = {"scheduled": True, "slot": slot.isoformat() if slot else None, "job_kind": job.kind,
                  "cron": job.cron}
-    run = CrawlRun(kind=RunKind.OTHER, job=job.name, arguments=arguments, outcome=RunOutcome(outcome),
-                   error=error, hostname=socket.gethostname(), pid=os.getpid(), isop_version=__version__)
-    if outcome != "running":
-        run.finished_at = datetime.now(UTC)
-    session.add(run)
-    session.flush()
-    return run.id
+    return add_run(session, "other", job.name, arguments, outcome, error)
 
 
 def _close_stale(session: Any, name: str) -> None:

@@ -15,6 +15,7 @@ from importlib.metadata import version
 from typing import Any
 
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
 
 from storage.db import session_factory
 from storage.models import CrawlRun, RunKind, RunOutcome
@@ -25,14 +26,23 @@ def isop_version() -> str:
     return version("isop")
 
 
+def add_run(session: Session, kind: str | RunKind, job: str, arguments: dict[str, Any],
+            outcome: str | RunOutcome = RunOutcome.RUNNING, error: str | None = None) -> int:
+    """Add a run row in the caller's transaction and return its id: still running, or (a
+    scheduled job's record) already ended with ``outcome``."""
+    run = CrawlRun(kind=RunKind(kind), job=job, arguments=arguments, outcome=RunOutcome(outcome), error=error,
+                   hostname=socket.gethostname(), pid=os.getpid(), isop_version=isop_version())
+    if run.outcome != RunOutcome.RUNNING:
+        run.finished_at = datetime.now(UTC)
+    session.add(run)
+    session.flush()
+    return run.id
+
+
 def start_run(engine: Engine, kind: str | RunKind, job: str, arguments: dict[str, Any]) -> int:
     """Open a run (no outcome yet) and return its id."""
     with session_factory(engine)() as s, s.begin():
-        run = CrawlRun(kind=RunKind(kind), job=job, arguments=arguments, hostname=socket.gethostname(),
-                       pid=os.getpid(), isop_version=isop_version())
-        s.add(run)
-        s.flush()
-        return run.id
+        return add_run(s, kind, job, arguments)
 
 
 def finish_run(engine: Engine, run_id: int, outcome: str | RunOutcome, counts: dict[str, Any],
