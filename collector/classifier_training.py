@@ -7,6 +7,7 @@ seed writes the same bytes) under ``world_dir``; examples are cached per source.
 
 from __future__ import annotations
 
+import functools
 import logging
 import tomllib
 from collections.abc import Callable, Sequence
@@ -86,8 +87,10 @@ GENERATOR_STAMP = ".generator"
 """File in a generated world folder naming the generator code that wrote it."""
 
 
+@functools.cache
 def generator_digest() -> str:
-    """sha256 over the world generator's source files: a world written by other code is stale."""
+    """sha256 over the world generator's source files: a world written by other code is stale
+    (read once per process; every world of a recipe is checked against it)."""
     import hashlib
 
     from collector.sandbox import generate
